@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every difference between the PostgreSQL versions vmastat supports.
+ *
+ * No other file tests PG_VERSION_NUM.
+ *
+ * src/compat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VMASTAT_COMPAT_H
+#define VMASTAT_COMPAT_H
+
+#include "utils/backend_status.h"
+
+#if PG_VERSION_NUM < 150000
+#error "vmastat requires PostgreSQL 15 or later"
+#endif
+
+/*
+ * The n-th entry (1-based) of this transaction's snapshot of backend
+ * statuses.  Before 16.1, pgstat_fetch_stat_local_beentry() took that index;
+ * later it takes a backend ID and the index lookup has its own function.
+ */
+#if PG_VERSION_NUM >= 160001
+#define vmastat_local_beentry(n) pgstat_get_local_beentry_by_index(n)
+#else
+#define vmastat_local_beentry(n) pgstat_fetch_stat_local_beentry(n)
+#endif
+
+#endif							/* VMASTAT_COMPAT_H */

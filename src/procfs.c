@@ -1,0 +1,297 @@
+/*-------------------------------------------------------------------------
+ *
+ * procfs.c
+ *	  Access to /proc: discovery of the cluster's processes and whole-file
+ *	  reads that tell a process that exited from a real error.
+ *
+ * A process can exit at any moment while it is read.  The kernel then fails
+ * the open (ENOENT, ESRCH), fails the read (ESRCH), or ends a multi-record
+ * file such as smaps early, at a record boundary, because the process no
+ * longer has an address space.  The first two are reported here as "gone";
+ * the last cannot be seen in the text, so callers read status after the
+ * other files: status still listing VmRSS proves that the address space
+ * outlived the earlier reads, which were therefore complete.
+ *
+ * src/procfs.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "procfs.h"
+#include "storage/fd.h"
+
+/* Bytes to have free in the buffer before each read() */
+#define READ_CHUNK 65536
+
+static const char *const procfs_hint =
+"The server's operating system user must be able to read the /proc files of "
+"its own processes. Check the hidepid option of the /proc mount and security "
+"policies such as SELinux, AppArmor, or a container's seccomp profile.";
+
+/*
+ * Raises feature_not_supported where there is no /proc of the Linux kind.
+ */
+void
+procfs_check_available(void)
+{
+	static bool checked = false;
+	struct stat st;
+
+	if (checked)
+		return;
+	if (stat("/proc/self/smaps", &st) != 0 && stat("/proc/self/maps", &st) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("vmastat cannot read process memory maps on this platform"),
+				 errdetail("The file \"/proc/self/maps\" does not exist."),
+				 errhint("vmastat needs a Linux /proc file system; vmastat_parse_smaps() works everywhere.")));
+	checked = true;
+}
+
+bool
+procfs_has_smaps_rollup(void)
+{
+	static int	has_rollup = -1;
+
+	if (has_rollup < 0)
+	{
+		struct stat st;
+
+		has_rollup = stat("/proc/self/smaps_rollup", &st) == 0;
+	}
+	return has_rollup != 0;
+}
+
+static bool
+errno_means_gone(int err)
+{
+	return err == ENOENT || err == ESRCH;
+}
+
+/*
+ * Opens /proc/PID.  Returns false if there is no such process.
+ */
+bool
+procfs_open(ProcHandle *handle, int pid)
+{
+	char		path[MAXPGPATH];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	handle->pid = pid;
+	handle->dirfd = OpenTransientFile(path, O_RDONLY | O_DIRECTORY);
+	if (handle->dirfd < 0)
+	{
+		if (errno_means_gone(errno))
+			return false;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", path),
+				 errhint("%s", procfs_hint)));
+	}
+	return true;
+}
+
+void
+procfs_close(ProcHandle *handle)
+{
+	if (handle->dirfd >= 0)
+		CloseTransientFile(handle->dirfd);
+	handle->dirfd = -1;
+}
+
+/*
+ * Reads the whole file /proc/PID/name into buf.  Returns false if the
+ * process is gone; raises an error for any other failure.  An empty buf
+ * means the process has no address space (it is exiting).
+ */
+bool
+procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+	int			save_errno;
+
+	/* the open goes through the directory handle, see ProcHandle */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", handle->dirfd, name);
+	resetStringInfo(buf);
+	fd = OpenTransientFile(path, O_RDONLY);
+	if (fd < 0)
+	{
+		save_errno = errno;
+		if (errno_means_gone(save_errno))
+			return false;
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"/proc/%d/%s\": %m", handle->pid, name),
+				 errhint("%s", procfs_hint)));
+	}
+
+	for (;;)
+	{
+		ssize_t		nread;
+
+		enlargeStringInfo(buf, READ_CHUNK);
+		nread = read(fd, buf->data + buf->len, buf->maxlen - buf->len - 1);
+		if (nread < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			save_errno = errno;
+			CloseTransientFile(fd);
+			if (errno_means_gone(save_errno))
+				return false;
+			errno = save_errno;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"/proc/%d/%s\": %m", handle->pid, name),
+					 errhint("%s", procfs_hint)));
+		}
+		if (nread == 0)
+			break;
+		buf->len += (int) nread;
+	}
+	buf->data[buf->len] = '\0';
+	CloseTransientFile(fd);
+	return true;
+}
+
+/*
+ * Reads and parses /proc/PID/status.  Returns false if the process is gone
+ * or no longer has an address space (VmRSS is printed only while it has).
+ */
+bool
+procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
+{
+	const char *error;
+	size_t		line_number;
+
+	if (!procfs_read(handle, "status", buf))
+		return false;
+	if (!proc_status_parse(buf->data, buf->len, status, &error, &line_number))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("could not parse file \"/proc/%d/status\"", handle->pid),
+				 errdetail("Line %zu: %s.", line_number, error)));
+	return STATUS_HAS(status, STATUS_VM_RSS) && STATUS_HAS(status, STATUS_PPID);
+}
+
+/*
+ * Is this the postmaster of this cluster or one of its children?
+ */
+bool
+procfs_is_server_process(const ProcStatus *status, int pid)
+{
+	return pid == PostmasterPid ||
+		(STATUS_HAS(status, STATUS_PPID) &&
+		 status->value[STATUS_PPID] == (uint64) PostmasterPid);
+}
+
+/*
+ * Children of the postmaster found by reading every process's status; for
+ * kernels built without CONFIG_PROC_CHILDREN.
+ */
+static int *
+scan_children(int *nchildren)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	StringInfoData buf;
+	int			allocated = 64;
+	int		   *pids = palloc(allocated * sizeof(int));
+	int			n = 0;
+
+	initStringInfo(&buf);
+	dir = AllocateDir("/proc");
+	while ((de = ReadDir(dir, "/proc")) != NULL)
+	{
+		char	   *endptr;
+		long		pid = strtol(de->d_name, &endptr, 10);
+		ProcHandle	handle;
+		ProcStatus	status;
+		bool		child;
+
+		if (*endptr != '\0' || pid <= 0 || pid == PostmasterPid)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		if (!procfs_open(&handle, (int) pid))
+			continue;
+		child = procfs_read_status(&handle, &buf, &status) &&
+			status.value[STATUS_PPID] == (uint64) PostmasterPid;
+		procfs_close(&handle);
+		if (!child)
+			continue;
+		if (n == allocated)
+		{
+			allocated *= 2;
+			pids = repalloc(pids, allocated * sizeof(int));
+		}
+		pids[n++] = (int) pid;
+	}
+	FreeDir(dir);
+	pfree(buf.data);
+	*nchildren = n;
+	return pids;
+}
+
+/*
+ * The PIDs of this cluster's server processes: the postmaster first, then
+ * its children.  The list is a snapshot; a process in it may exit before it
+ * is read, and readers handle that.
+ */
+int *
+procfs_server_pids(int *npids)
+{
+	ProcHandle	handle;
+	StringInfoData buf;
+	char		name[64];
+	int32	   *children;
+	int		   *pids;
+	size_t		nchildren = 0;
+	size_t		i;
+
+	if (!procfs_open(&handle, PostmasterPid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not find the postmaster process %d", PostmasterPid)));
+	initStringInfo(&buf);
+	snprintf(name, sizeof(name), "task/%d/children", PostmasterPid);
+	if (!procfs_read(&handle, name, &buf))
+	{
+		int			n;
+		int		   *scanned;
+
+		/* no children file: the kernel lacks CONFIG_PROC_CHILDREN */
+		procfs_close(&handle);
+		pfree(buf.data);
+		scanned = scan_children(&n);
+		pids = palloc((n + 1) * sizeof(int));
+		pids[0] = PostmasterPid;
+		memcpy(pids + 1, scanned, n * sizeof(int));
+		pfree(scanned);
+		*npids = n + 1;
+		return pids;
+	}
+	procfs_close(&handle);
+
+	/* every PID takes at least two bytes: a digit and a separator */
+	children = palloc((buf.len / 2 + 1) * sizeof(int32));
+	if (!pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &nchildren))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("could not parse file \"/proc/%d/%s\"", PostmasterPid, name)));
+	pids = palloc((nchildren + 1) * sizeof(int));
+	pids[0] = PostmasterPid;
+	for (i = 0; i < nchildren; i++)
+		pids[i + 1] = children[i];
+	pfree(children);
+	pfree(buf.data);
+	*npids = (int) nchildren + 1;
+	return pids;
+}

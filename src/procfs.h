@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * procfs.h
+ *	  Access to /proc: discovery of the cluster's processes and whole-file
+ *	  reads that tell a process that exited from a real error.
+ *
+ * src/procfs.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VMASTAT_PROCFS_H
+#define VMASTAT_PROCFS_H
+
+#include "lib/stringinfo.h"
+#include "vma_parser.h"
+
+/*
+ * An open /proc/PID directory.  Every file is opened through it, so once the
+ * process has exited no file of it can be read, even if its PID has been
+ * reused by a new process in the meantime.
+ */
+typedef struct ProcHandle
+{
+	int			pid;
+	int			dirfd;
+} ProcHandle;
+
+extern void procfs_check_available(void);
+extern bool procfs_open(ProcHandle *handle, int pid);
+extern void procfs_close(ProcHandle *handle);
+extern bool procfs_read(ProcHandle *handle, const char *name, StringInfo buf);
+extern bool procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status);
+extern bool procfs_has_smaps_rollup(void);
+extern bool procfs_is_server_process(const ProcStatus *status, int pid);
+extern int *procfs_server_pids(int *npids);
+
+#endif							/* VMASTAT_PROCFS_H */

@@ -1,0 +1,50 @@
+/*-------------------------------------------------------------------------
+ *
+ * vma_kind.h
+ *	  Classification of VMAs into the kinds vmastat reports.
+ *
+ * Free of PostgreSQL headers, like the parser, so that it is unit-tested
+ * together with it.
+ *
+ * src/vma_kind.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VMA_KIND_H
+#define VMA_KIND_H
+
+#include "vma_parser.h"
+
+typedef enum VmaKind
+{
+	VMA_KIND_TEXT,
+	VMA_KIND_RODATA,
+	VMA_KIND_DATA,
+	VMA_KIND_BSS,
+	VMA_KIND_HEAP,
+	VMA_KIND_STACK,
+	VMA_KIND_ANON,
+	VMA_KIND_SHM_MAIN,
+	VMA_KIND_SHM_SYSV,
+	VMA_KIND_DSM,
+	VMA_KIND_SHARED,
+	VMA_KIND_FILE,
+	VMA_KIND_GUARD,
+	VMA_KIND_KERNEL,
+	VMA_NUM_KINDS
+} VmaKind;
+
+extern const char *const vma_kind_names[VMA_NUM_KINDS];
+
+/*
+ * Says whether a mapping starting at this address belongs to the server's
+ * main shared memory segment.  NULL means the range is unknown (text saved
+ * on another host): the segment is then recognized by the names the kernel
+ * gives shared anonymous mappings.
+ */
+typedef bool (*MainShmemTest) (uint64_t start);
+
+extern void vma_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
+						 VmaKind *kinds);
+
+#endif							/* VMA_KIND_H */

@@ -1,0 +1,458 @@
+/*-------------------------------------------------------------------------
+ *
+ * vma_parser.c
+ *	  Parser for the text of /proc/PID/maps, smaps, smaps_rollup and status.
+ *
+ * The input is the whole file as the kernel printed it (or as a user saved
+ * it), in a buffer that need not be NUL-terminated.  Every byte read is
+ * bounds-checked against the end of that buffer, so truncated or garbage
+ * input yields VMA_PARSE_ERROR, never an out-of-bounds read.
+ *
+ * A maps line looks like
+ *	 7f47f7216000-7f47f7218000 rw-p 00034000 103:02 1837   /usr/lib/x.so
+ * and in smaps it is followed by "Name:   value kB" lines and a VmFlags line.
+ * Field names are looked up in a table; the kernel prints them in the
+ * table's order, so the entry after the last match is tried first.  Names
+ * the table does not know (a newer kernel's) are skipped.
+ *
+ * src/vma_parser.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "vma_parser.h"
+
+#include <string.h>
+
+typedef enum ValueKind
+{
+	VALUE_KB,					/* "123 kB", stored in bytes */
+	VALUE_INT					/* "1", stored as is */
+} ValueKind;
+
+typedef struct FieldName
+{
+	const char *name;
+	unsigned char len;
+	unsigned char field;
+	unsigned char kind;
+} FieldName;
+
+#define FIELD(name, field, kind) { name, sizeof(name) - 1, field, kind }
+
+static const FieldName smaps_fields[] = {
+	FIELD("Size", VMA_SIZE, VALUE_KB),
+	FIELD("KernelPageSize", VMA_KERNEL_PAGE_SIZE, VALUE_KB),
+	FIELD("MMUPageSize", VMA_MMU_PAGE_SIZE, VALUE_KB),
+	FIELD("Rss", VMA_RSS, VALUE_KB),
+	FIELD("Pss", VMA_PSS, VALUE_KB),
+	FIELD("Pss_Dirty", VMA_PSS_DIRTY, VALUE_KB),
+	FIELD("Pss_Anon", VMA_PSS_ANON, VALUE_KB),
+	FIELD("Pss_File", VMA_PSS_FILE, VALUE_KB),
+	FIELD("Pss_Shmem", VMA_PSS_SHMEM, VALUE_KB),
+	FIELD("Shared_Clean", VMA_SHARED_CLEAN, VALUE_KB),
+	FIELD("Shared_Dirty", VMA_SHARED_DIRTY, VALUE_KB),
+	FIELD("Private_Clean", VMA_PRIVATE_CLEAN, VALUE_KB),
+	FIELD("Private_Dirty", VMA_PRIVATE_DIRTY, VALUE_KB),
+	FIELD("Referenced", VMA_REFERENCED, VALUE_KB),
+	FIELD("Anonymous", VMA_ANONYMOUS, VALUE_KB),
+	FIELD("KSM", VMA_KSM, VALUE_KB),
+	FIELD("LazyFree", VMA_LAZY_FREE, VALUE_KB),
+	FIELD("AnonHugePages", VMA_ANON_HUGE_PAGES, VALUE_KB),
+	FIELD("ShmemPmdMapped", VMA_SHMEM_PMD_MAPPED, VALUE_KB),
+	FIELD("FilePmdMapped", VMA_FILE_PMD_MAPPED, VALUE_KB),
+	FIELD("Shared_Hugetlb", VMA_SHARED_HUGETLB, VALUE_KB),
+	FIELD("Private_Hugetlb", VMA_PRIVATE_HUGETLB, VALUE_KB),
+	FIELD("Swap", VMA_SWAP, VALUE_KB),
+	FIELD("SwapPss", VMA_SWAP_PSS, VALUE_KB),
+	FIELD("Locked", VMA_LOCKED, VALUE_KB),
+	FIELD("THPeligible", VMA_THP_ELIGIBLE, VALUE_INT),
+	FIELD("ProtectionKey", VMA_PROTECTION_KEY, VALUE_INT),
+};
+
+#define NUM_SMAPS_FIELDS ((int) (sizeof(smaps_fields) / sizeof(smaps_fields[0])))
+
+static const FieldName status_fields[] = {
+	FIELD("PPid", STATUS_PPID, VALUE_INT),
+	FIELD("VmSize", STATUS_VM_SIZE, VALUE_KB),
+	FIELD("VmRSS", STATUS_VM_RSS, VALUE_KB),
+	FIELD("RssAnon", STATUS_RSS_ANON, VALUE_KB),
+	FIELD("RssFile", STATUS_RSS_FILE, VALUE_KB),
+	FIELD("RssShmem", STATUS_RSS_SHMEM, VALUE_KB),
+	FIELD("VmData", STATUS_VM_DATA, VALUE_KB),
+	FIELD("VmStk", STATUS_VM_STK, VALUE_KB),
+	FIELD("VmSwap", STATUS_VM_SWAP, VALUE_KB),
+	FIELD("HugetlbPages", STATUS_HUGETLB_PAGES, VALUE_KB),
+};
+
+#define NUM_STATUS_FIELDS ((int) (sizeof(status_fields) / sizeof(status_fields[0])))
+
+/*
+ * Limits that keep every value representable in the SQL types it ends up
+ * in: bigint bytes for sizes and the inode, integer for the rest.
+ */
+#define MAX_KB (INT64_MAX / 1024)
+#define MAX_INT INT32_MAX
+
+static inline bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static inline const char *
+skip_blanks(const char *p, const char *end)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	return p;
+}
+
+/* Reads 1 to max_digits hex digits; returns the byte after them or NULL */
+static const char *
+read_hex(const char *p, const char *end, int max_digits, uint64_t *result)
+{
+	uint64_t	value = 0;
+	int			digits = 0;
+	int			d;
+
+	while (p < end && (d = hex_value(*p)) >= 0)
+	{
+		if (++digits > max_digits)
+			return NULL;
+		value = (value << 4) | (uint64_t) d;
+		p++;
+	}
+	if (digits == 0)
+		return NULL;
+	*result = value;
+	return p;
+}
+
+/* Reads a decimal number of at most limit; returns the byte after or NULL */
+static const char *
+read_decimal(const char *p, const char *end, uint64_t limit, uint64_t *result)
+{
+	uint64_t	value = 0;
+	const char *start = p;
+
+	while (p < end && *p >= '0' && *p <= '9')
+	{
+		unsigned	d = (unsigned) (*p - '0');
+
+		if (value > (limit - d) / 10)
+			return NULL;
+		value = value * 10 + d;
+		p++;
+	}
+	if (p == start)
+		return NULL;
+	*result = value;
+	return p;
+}
+
+/* True if the line starts like a mapping header: hex digits, then '-' */
+static bool
+is_header_line(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && hex_value(*q) >= 0)
+		q++;
+	return q > p && q < end && *q == '-';
+}
+
+/*
+ * Parses "start-end perms offset major:minor inode   path".  The path is
+ * everything after the blanks that follow the inode, spaces and
+ * " (deleted)" included.
+ */
+static const char *
+parse_header(const char *p, const char *end, Vma *vma)
+{
+	uint64_t	value;
+	int			i;
+
+	if ((p = read_hex(p, end, 16, &vma->start)) == NULL || p >= end || *p++ != '-')
+		return "invalid start address";
+	if ((p = read_hex(p, end, 16, &vma->end)) == NULL || p >= end || *p++ != ' ')
+		return "invalid end address";
+	if (vma->end < vma->start)
+		return "end address below start address";
+	if (end - p < 5)
+		return "invalid permissions";
+	for (i = 0; i < 4; i++)
+	{
+		static const char allowed[4][2] = {{'r', '-'}, {'w', '-'}, {'x', '-'}, {'p', 's'}};
+
+		if (p[i] != allowed[i][0] && p[i] != allowed[i][1])
+			return "invalid permissions";
+		vma->perms[i] = p[i];
+	}
+	vma->perms[4] = '\0';
+	p += 4;
+	if (*p++ != ' ')
+		return "invalid permissions";
+	if ((p = read_hex(p, end, 16, &vma->offset)) == NULL || p >= end || *p++ != ' ' ||
+		vma->offset > (uint64_t) INT64_MAX)
+		return "invalid offset";
+	if ((p = read_hex(p, end, 8, &value)) == NULL || p >= end || *p++ != ':')
+		return "invalid device";
+	vma->dev_major = (uint32_t) value;
+	if ((p = read_hex(p, end, 8, &value)) == NULL || (p < end && !is_blank(*p)))
+		return "invalid device";
+	vma->dev_minor = (uint32_t) value;
+	p = skip_blanks(p, end);
+	if ((p = read_decimal(p, end, INT64_MAX, &vma->inode)) == NULL ||
+		(p < end && !is_blank(*p)))
+		return "invalid inode";
+	p = skip_blanks(p, end);
+	if (p < end)
+	{
+		vma->path = p;
+		vma->path_len = (size_t) (end - p);
+	}
+	else
+	{
+		vma->path = NULL;
+		vma->path_len = 0;
+	}
+	return NULL;
+}
+
+/* Finds name in table, trying *hint first; returns the index or -1 */
+static int
+lookup_field(const FieldName *table, int nentries, const char *name,
+			 size_t len, int *hint)
+{
+	int			i;
+
+	if (*hint < nentries && table[*hint].len == len &&
+		memcmp(table[*hint].name, name, len) == 0)
+		return (*hint)++;
+	for (i = 0; i < nentries; i++)
+	{
+		if (table[i].len == len && memcmp(table[i].name, name, len) == 0)
+		{
+			*hint = i + 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Parses the value of a known field; returns false if malformed */
+static bool
+parse_value(const char *p, const char *end, ValueKind kind, uint64_t *result)
+{
+	uint64_t	value;
+
+	p = skip_blanks(p, end);
+	if ((p = read_decimal(p, end, kind == VALUE_KB ? MAX_KB : MAX_INT, &value)) == NULL)
+		return false;
+	p = skip_blanks(p, end);
+	if (kind == VALUE_KB)
+	{
+		if (end - p < 2 || p[0] != 'k' || p[1] != 'B')
+			return false;
+		p = skip_blanks(p + 2, end);
+		value *= 1024;
+	}
+	if (p != end)
+		return false;
+	*result = value;
+	return true;
+}
+
+/* Returns the end of the field name ("Name:") at p, or NULL if none */
+static const char *
+field_name_end(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+					   (*q >= '0' && *q <= '9') || *q == '_'))
+		q++;
+	if (q == p || q >= end || *q != ':')
+		return NULL;
+	return q;
+}
+
+void
+vma_parser_init(VmaParser *parser, const char *text, size_t len)
+{
+	parser->pos = text;
+	parser->end = text + len;
+	parser->line_number = 0;
+	parser->error = NULL;
+	parser->next_field = 0;
+}
+
+/* Returns the next line [*line, *line_end) without consuming it */
+static inline bool
+peek_line(const VmaParser *parser, const char **line, const char **line_end)
+{
+	const char *nl;
+
+	if (parser->pos >= parser->end)
+		return false;
+	*line = parser->pos;
+	nl = memchr(parser->pos, '\n', (size_t) (parser->end - parser->pos));
+	*line_end = nl ? nl : parser->end;
+	return true;
+}
+
+static inline void
+consume_line(VmaParser *parser, const char *line_end)
+{
+	parser->pos = line_end < parser->end ? line_end + 1 : parser->end;
+	parser->line_number++;
+}
+
+static VmaParseResult
+parse_error(VmaParser *parser, const char *message)
+{
+	parser->error = message;
+	parser->pos = parser->end;
+	return VMA_PARSE_ERROR;
+}
+
+VmaParseResult
+vma_parser_next(VmaParser *parser, Vma *vma)
+{
+	const char *line;
+	const char *line_end;
+	const char *message;
+
+	/* Blank lines can only come from saved text; skip them */
+	for (;;)
+	{
+		if (!peek_line(parser, &line, &line_end))
+			return VMA_PARSE_END;
+		if (skip_blanks(line, line_end) != line_end)
+			break;
+		consume_line(parser, line_end);
+	}
+	consume_line(parser, line_end);
+	if (!is_header_line(line, line_end))
+		return parse_error(parser, field_name_end(line, line_end) ?
+						   "field line before the first mapping header" :
+						   "invalid mapping header");
+
+	vma->present = 0;
+	vma->vm_flags = NULL;
+	vma->vm_flags_len = 0;
+	if ((message = parse_header(line, line_end, vma)) != NULL)
+		return parse_error(parser, message);
+	parser->next_field = 0;
+
+	/* Field lines run up to the next header or the end of the text */
+	while (peek_line(parser, &line, &line_end) && !is_header_line(line, line_end))
+	{
+		const char *name_end;
+		int			i;
+
+		consume_line(parser, line_end);
+		if (skip_blanks(line, line_end) == line_end)
+			continue;
+		if ((name_end = field_name_end(line, line_end)) == NULL)
+			return parse_error(parser, "invalid field line");
+		if (name_end - line == 7 && memcmp(line, "VmFlags", 7) == 0)
+		{
+			const char *p = skip_blanks(name_end + 1, line_end);
+			const char *q = line_end;
+
+			while (q > p && is_blank(q[-1]))
+				q--;
+			vma->vm_flags = p;
+			vma->vm_flags_len = (size_t) (q - p);
+			continue;
+		}
+		i = lookup_field(smaps_fields, NUM_SMAPS_FIELDS, line,
+						 (size_t) (name_end - line), &parser->next_field);
+		if (i < 0)
+			continue;			/* a field this parser does not know */
+		if (!parse_value(name_end + 1, line_end, (ValueKind) smaps_fields[i].kind,
+						 &vma->value[smaps_fields[i].field]))
+			return parse_error(parser, "invalid field value");
+		vma->present |= UINT32_C(1) << smaps_fields[i].field;
+	}
+	return VMA_PARSE_OK;
+}
+
+bool
+proc_status_parse(const char *text, size_t len, ProcStatus *status,
+				  const char **error, size_t *line_number)
+{
+	const char *p = text;
+	const char *end = text + len;
+	const uint32_t all = (UINT32_C(1) << STATUS_NUM_FIELDS) - 1;
+	size_t		lineno = 0;
+	int			hint = 0;
+
+	status->present = 0;
+	while (p < end && status->present != all)
+	{
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		const char *line_end = nl ? nl : end;
+		const char *name_end = field_name_end(p, line_end);
+
+		lineno++;
+		if (name_end != NULL)
+		{
+			int			i = lookup_field(status_fields, NUM_STATUS_FIELDS, p,
+										 (size_t) (name_end - p), &hint);
+
+			if (i >= 0)
+			{
+				if (!parse_value(name_end + 1, line_end,
+								 (ValueKind) status_fields[i].kind,
+								 &status->value[status_fields[i].field]))
+				{
+					*error = "invalid field value";
+					*line_number = lineno;
+					return false;
+				}
+				status->present |= UINT32_C(1) << status_fields[i].field;
+			}
+		}
+		p = line_end < end ? line_end + 1 : end;
+	}
+	return true;
+}
+
+bool
+pid_list_parse(const char *text, size_t len, int32_t *pids, size_t max_pids,
+			   size_t *npids)
+{
+	const char *p = text;
+	const char *end = text + len;
+	size_t		n = 0;
+
+	for (;;)
+	{
+		uint64_t	pid;
+
+		while (p < end && (is_blank(*p) || *p == '\n'))
+			p++;
+		if (p >= end)
+			break;
+		if ((p = read_decimal(p, end, INT32_MAX, &pid)) == NULL ||
+			(p < end && !is_blank(*p) && *p != '\n') || n >= max_pids)
+			return false;
+		pids[n++] = (int32_t) pid;
+	}
+	*npids = n;
+	return true;
+}

@@ -1,0 +1,800 @@
+/*-------------------------------------------------------------------------
+ *
+ * vmastat.c
+ *	  SQL functions: per-VMA rows and per-process summaries of the memory of
+ *	  every server process of the cluster.
+ *
+ * Each function materializes its rows into a tuplestore.  Working memory
+ * (file buffers, the VMA array) lives in one context for the whole call and
+ * is reused from process to process; what a row needs is built in a
+ * per-row context that is reset after the row is stored.
+ *
+ * src/vmastat.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <inttypes.h>
+
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "compat.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "procfs.h"
+#include "storage/shmem.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "vma_kind.h"
+#include "vma_parser.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(vmastat_vmas_pid);
+PG_FUNCTION_INFO_V1(vmastat_vmas_all);
+PG_FUNCTION_INFO_V1(vmastat_backend_pid);
+PG_FUNCTION_INFO_V1(vmastat_backends_all);
+PG_FUNCTION_INFO_V1(vmastat_parse_smaps);
+
+/* Columns of the per-VMA functions */
+enum
+{
+	VMA_COL_PID,
+	VMA_COL_START_ADDR,
+	VMA_COL_END_ADDR,
+	VMA_COL_PERMS,
+	VMA_COL_OFFSET,
+	VMA_COL_DEV,
+	VMA_COL_INODE,
+	VMA_COL_PATH,
+	VMA_COL_KIND,
+	VMA_COL_FIRST_SIZE,			/* size, then the sizes of vma_size_columns */
+	VMA_COL_THP_ELIGIBLE = VMA_COL_FIRST_SIZE + 22,
+	VMA_COL_PROTECTION_KEY,
+	VMA_COL_VM_FLAGS,
+	VMA_NUM_COLS
+};
+
+/* The smaps fields of the size columns, in column order */
+static const VmaField vma_size_columns[] = {
+	VMA_SIZE, VMA_KERNEL_PAGE_SIZE, VMA_MMU_PAGE_SIZE, VMA_RSS, VMA_PSS,
+	VMA_PSS_DIRTY, VMA_SHARED_CLEAN, VMA_SHARED_DIRTY, VMA_PRIVATE_CLEAN,
+	VMA_PRIVATE_DIRTY, VMA_REFERENCED, VMA_ANONYMOUS, VMA_KSM, VMA_LAZY_FREE,
+	VMA_ANON_HUGE_PAGES, VMA_SHMEM_PMD_MAPPED, VMA_FILE_PMD_MAPPED,
+	VMA_SHARED_HUGETLB, VMA_PRIVATE_HUGETLB, VMA_SWAP, VMA_SWAP_PSS, VMA_LOCKED
+};
+
+StaticAssertDecl(lengthof(vma_size_columns) == VMA_COL_THP_ELIGIBLE - VMA_COL_FIRST_SIZE,
+				 "vma_size_columns must match the column list");
+
+/* Columns of the summary functions */
+enum
+{
+	SUM_COL_PID,
+	SUM_COL_BACKEND_TYPE,
+	SUM_COL_MAPPED,
+	SUM_COL_WRITEABLE_PRIVATE,
+	SUM_COL_PRIVATE_READONLY,
+	SUM_COL_SHARED,
+	SUM_COL_RSS,
+	SUM_COL_RSS_ANON,
+	SUM_COL_RSS_FILE,
+	SUM_COL_RSS_SHMEM,
+	SUM_COL_SWAP,
+	SUM_COL_HUGETLB,
+	SUM_COL_PSS,
+	SUM_COL_PSS_ANON,
+	SUM_COL_PSS_FILE,
+	SUM_COL_PSS_SHMEM,
+	SUM_COL_PSS_DIRTY,
+	SUM_COL_USS,
+	SUM_COL_SHARED_CLEAN,
+	SUM_COL_SHARED_DIRTY,
+	SUM_COL_PRIVATE_CLEAN,
+	SUM_COL_PRIVATE_DIRTY,
+	SUM_COL_SWAP_PSS,
+	SUM_COL_LOCKED,
+	SUM_COL_ANON_HUGE_PAGES,
+	SUM_COL_SHARED_HUGETLB,
+	SUM_COL_PRIVATE_HUGETLB,
+	SUM_COL_VMAS,
+	SUM_NUM_COLS
+};
+
+/* Summary columns copied from /proc/PID/status */
+static const struct
+{
+	int			column;
+	StatusField field;
+}			status_columns[] = {
+	{SUM_COL_RSS, STATUS_VM_RSS},
+	{SUM_COL_RSS_ANON, STATUS_RSS_ANON},
+	{SUM_COL_RSS_FILE, STATUS_RSS_FILE},
+	{SUM_COL_RSS_SHMEM, STATUS_RSS_SHMEM},
+	{SUM_COL_SWAP, STATUS_VM_SWAP},
+	{SUM_COL_HUGETLB, STATUS_HUGETLB_PAGES},
+};
+
+/* Summary columns copied from smaps_rollup (or the sum over smaps) */
+static const struct
+{
+	int			column;
+	VmaField	field;
+}			rollup_columns[] = {
+	{SUM_COL_PSS, VMA_PSS},
+	{SUM_COL_PSS_ANON, VMA_PSS_ANON},
+	{SUM_COL_PSS_FILE, VMA_PSS_FILE},
+	{SUM_COL_PSS_SHMEM, VMA_PSS_SHMEM},
+	{SUM_COL_PSS_DIRTY, VMA_PSS_DIRTY},
+	{SUM_COL_SHARED_CLEAN, VMA_SHARED_CLEAN},
+	{SUM_COL_SHARED_DIRTY, VMA_SHARED_DIRTY},
+	{SUM_COL_PRIVATE_CLEAN, VMA_PRIVATE_CLEAN},
+	{SUM_COL_PRIVATE_DIRTY, VMA_PRIVATE_DIRTY},
+	{SUM_COL_SWAP_PSS, VMA_SWAP_PSS},
+	{SUM_COL_LOCKED, VMA_LOCKED},
+	{SUM_COL_ANON_HUGE_PAGES, VMA_ANON_HUGE_PAGES},
+	{SUM_COL_SHARED_HUGETLB, VMA_SHARED_HUGETLB},
+	{SUM_COL_PRIVATE_HUGETLB, VMA_PRIVATE_HUGETLB},
+};
+
+/* Check for interrupts after this many VMA rows */
+#define VMA_ROWS_PER_INTERRUPT_CHECK 256
+
+/* pg_stat_activity's backend_type of one PID */
+typedef struct BackendTypeEntry
+{
+	int			pid;
+	const char *backend_type;
+} BackendTypeEntry;
+
+/* Working state of one function call */
+typedef struct ProcScan
+{
+	ReturnSetInfo *rsinfo;
+	MemoryContext row_context;
+	StringInfoData text;		/* the file being parsed */
+	StringInfoData status_text; /* /proc/PID/status */
+	Vma		   *vmas;
+	VmaKind    *kinds;
+	int			max_vmas;
+	BackendTypeEntry *types;	/* sorted by pid */
+	int			ntypes;
+} ProcScan;
+
+/* What the summary of one process is made of */
+typedef struct ProcSummary
+{
+	ProcStatus	status;
+	bool		have_maps;
+	uint64		mapped;
+	uint64		private_readonly;
+	uint64		shared;
+	int64		vmas;
+	Vma			rollup;			/* present == 0 if not read */
+} ProcSummary;
+
+static void
+check_privileges(void)
+{
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read the memory maps of server processes"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read them.",
+						   "pg_read_all_stats")));
+}
+
+static void
+scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
+											   "vmastat row",
+											   ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&state->text);
+	initStringInfo(&state->status_text);
+	state->max_vmas = 256;
+	state->vmas = palloc(state->max_vmas * sizeof(Vma));
+	state->kinds = palloc(state->max_vmas * sizeof(VmaKind));
+	state->types = NULL;
+	state->ntypes = 0;
+}
+
+static void
+scan_end(ProcScan *state)
+{
+	MemoryContextDelete(state->row_context);
+	pfree(state->text.data);
+	pfree(state->status_text.data);
+	pfree(state->vmas);
+	pfree(state->kinds);
+	if (state->types)
+		pfree(state->types);
+}
+
+/* Is this address in the server's main shared memory segment? */
+static bool
+is_main_shmem(uint64_t start)
+{
+	return ShmemAddrIsValid((const void *) (uintptr_t) start);
+}
+
+/*
+ * Parses maps or smaps text into state->vmas; returns the number of VMAs.
+ * source names the text in error messages.
+ */
+static int
+parse_vmas(ProcScan *state, const char *text, size_t len, const char *source)
+{
+	VmaParser	parser;
+	VmaParseResult result;
+	int			n = 0;
+
+	vma_parser_init(&parser, text, len);
+	for (;;)
+	{
+		if (n == state->max_vmas)
+		{
+			state->max_vmas *= 2;
+			state->vmas = repalloc_array(state->vmas, Vma, state->max_vmas);
+			state->kinds = repalloc_array(state->kinds, VmaKind, state->max_vmas);
+		}
+		result = vma_parser_next(&parser, &state->vmas[n]);
+		if (result == VMA_PARSE_END)
+			break;
+		if (result == VMA_PARSE_ERROR)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("could not parse %s", source),
+					 errdetail("Line %zu: %s.", parser.line_number, parser.error)));
+		n++;
+	}
+	return n;
+}
+
+static inline void
+set_bytes(Datum *values, bool *nulls, int column, const Vma *vma, VmaField field)
+{
+	nulls[column] = !VMA_HAS(vma, field);
+	if (!nulls[column])
+		values[column] = Int64GetDatum((int64) vma->value[field]);
+}
+
+static Datum
+hex_text(uint64 value)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), "%08" PRIx64, value);
+	return CStringGetTextDatum(buf);
+}
+
+/* VmFlags "rd wr mr" as text[] */
+static Datum
+vm_flags_array(const char *flags, size_t len)
+{
+	Datum		elems[64];
+	int			n = 0;
+	size_t		i = 0;
+
+	while (i < len && n < lengthof(elems))
+	{
+		size_t		start;
+
+		while (i < len && (flags[i] == ' ' || flags[i] == '\t'))
+			i++;
+		start = i;
+		while (i < len && flags[i] != ' ' && flags[i] != '\t')
+			i++;
+		if (i > start)
+			elems[n++] = PointerGetDatum(cstring_to_text_with_len(flags + start,
+																  (int) (i - start)));
+	}
+	return PointerGetDatum(construct_array_builtin(elems, n, TEXTOID));
+}
+
+/* Stores one row per VMA of state->vmas */
+static void
+emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
+{
+	int			i;
+
+	for (i = 0; i < nvmas; i++)
+	{
+		const Vma  *vma = &state->vmas[i];
+		Datum		values[VMA_NUM_COLS];
+		bool		nulls[VMA_NUM_COLS];
+		MemoryContext oldcontext;
+		char		dev[24];
+		int			c;
+
+		if (i % VMA_ROWS_PER_INTERRUPT_CHECK == VMA_ROWS_PER_INTERRUPT_CHECK - 1)
+			CHECK_FOR_INTERRUPTS();
+		oldcontext = MemoryContextSwitchTo(state->row_context);
+		memset(nulls, 0, sizeof(nulls));
+
+		values[VMA_COL_PID] = Int32GetDatum(pid);
+		nulls[VMA_COL_PID] = !has_pid;
+		values[VMA_COL_START_ADDR] = hex_text(vma->start);
+		values[VMA_COL_END_ADDR] = hex_text(vma->end);
+		values[VMA_COL_PERMS] = CStringGetTextDatum(vma->perms);
+		values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
+		snprintf(dev, sizeof(dev), "%02x:%02x", vma->dev_major, vma->dev_minor);
+		values[VMA_COL_DEV] = CStringGetTextDatum(dev);
+		values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
+		if (vma->path != NULL)
+			values[VMA_COL_PATH] = PointerGetDatum(cstring_to_text_with_len(vma->path,
+																			(int) vma->path_len));
+		else
+			nulls[VMA_COL_PATH] = true;
+		values[VMA_COL_KIND] = CStringGetTextDatum(vma_kind_names[state->kinds[i]]);
+		for (c = 0; c < lengthof(vma_size_columns); c++)
+			set_bytes(values, nulls, VMA_COL_FIRST_SIZE + c, vma, vma_size_columns[c]);
+		/* maps text has no Size line, but the size is known */
+		if (!VMA_HAS(vma, VMA_SIZE))
+		{
+			values[VMA_COL_FIRST_SIZE] = Int64GetDatum((int64) (vma->end - vma->start));
+			nulls[VMA_COL_FIRST_SIZE] = false;
+		}
+		values[VMA_COL_THP_ELIGIBLE] = BoolGetDatum(vma->value[VMA_THP_ELIGIBLE] != 0);
+		nulls[VMA_COL_THP_ELIGIBLE] = !VMA_HAS(vma, VMA_THP_ELIGIBLE);
+		values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
+		nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
+		if (vma->vm_flags != NULL)
+			values[VMA_COL_VM_FLAGS] = vm_flags_array(vma->vm_flags, vma->vm_flags_len);
+		else
+			nulls[VMA_COL_VM_FLAGS] = true;
+
+		MemoryContextSwitchTo(oldcontext);
+		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+							 values, nulls);
+		MemoryContextReset(state->row_context);
+	}
+}
+
+/*
+ * Reads, parses and classifies the smaps of one process.  Returns -1 if the
+ * process is gone or is no longer a server process, else the VMA count.
+ */
+static int
+read_process_vmas(ProcScan *state, ProcHandle *handle)
+{
+	char		source[64];
+	ProcStatus	status;
+	int			nvmas;
+
+	if (!procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
+		return -1;
+	snprintf(source, sizeof(source), "file \"/proc/%d/smaps\"", handle->pid);
+	nvmas = parse_vmas(state, state->text.data, state->text.len, source);
+
+	/* status read last proves the smaps text complete, see procfs.c */
+	if (!procfs_read_status(handle, &state->status_text, &status) ||
+		!procfs_is_server_process(&status, handle->pid))
+		return -1;
+	vma_classify(state->vmas, nvmas, is_main_shmem, state->kinds);
+	return nvmas;
+}
+
+/*
+ * Opens a single PID given by the user, checking that it is a server
+ * process; warns and returns false if not.
+ */
+static bool
+open_server_process(ProcScan *state, ProcHandle *handle, int pid)
+{
+	ProcStatus	status;
+
+	if (pid > 0 && procfs_open(handle, pid))
+	{
+		if (procfs_read_status(handle, &state->status_text, &status) &&
+			procfs_is_server_process(&status, pid))
+			return true;
+		procfs_close(handle);
+	}
+	ereport(WARNING,
+			(errmsg("PID %d is not a PostgreSQL server process", pid)));
+	return false;
+}
+
+static void
+warn_exited(int pid)
+{
+	ereport(WARNING,
+			(errmsg("PID %d is not a PostgreSQL server process", pid),
+			 errdetail("The process exited while it was read.")));
+}
+
+Datum
+vmastat_vmas_pid(PG_FUNCTION_ARGS)
+{
+	int			pid = PG_GETARG_INT32(0);
+	ProcScan	state;
+	ProcHandle	handle;
+	int			nvmas;
+
+	check_privileges();
+	procfs_check_available();
+	scan_begin(&state, fcinfo);
+	if (open_server_process(&state, &handle, pid))
+	{
+		nvmas = read_process_vmas(&state, &handle);
+		procfs_close(&handle);
+		if (nvmas >= 0)
+			emit_vma_rows(&state, nvmas, true, pid);
+		else
+			warn_exited(pid);
+	}
+	scan_end(&state);
+	return (Datum) 0;
+}
+
+Datum
+vmastat_vmas_all(PG_FUNCTION_ARGS)
+{
+	ProcScan	state;
+	int		   *pids;
+	int			npids;
+	int			i;
+
+	check_privileges();
+	procfs_check_available();
+	scan_begin(&state, fcinfo);
+	pids = procfs_server_pids(&npids);
+	for (i = 0; i < npids; i++)
+	{
+		ProcHandle	handle;
+		int			nvmas;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!procfs_open(&handle, pids[i]))
+			continue;
+		nvmas = read_process_vmas(&state, &handle);
+		procfs_close(&handle);
+		if (nvmas >= 0)
+			emit_vma_rows(&state, nvmas, true, pids[i]);
+	}
+	pfree(pids);
+	scan_end(&state);
+	return (Datum) 0;
+}
+
+Datum
+vmastat_parse_smaps(PG_FUNCTION_ARGS)
+{
+	text	   *content = PG_GETARG_TEXT_PP(0);
+	ProcScan	state;
+	int			nvmas;
+
+	scan_begin(&state, fcinfo);
+	nvmas = parse_vmas(&state, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content),
+					   "smaps text");
+	/* saved text: the main segment's address range is not known */
+	vma_classify(state.vmas, nvmas, NULL, state.kinds);
+	emit_vma_rows(&state, nvmas, false, 0);
+	scan_end(&state);
+	return (Datum) 0;
+}
+
+/*
+ * Summary of smaps: the totals smaps_rollup would give, for kernels that
+ * have no smaps_rollup, and the maps totals too.
+ */
+static void
+sum_vmas(ProcScan *state, int nvmas, ProcSummary *summary)
+{
+	Vma		   *sum = &summary->rollup;
+	int			i;
+	int			f;
+
+	sum->present = nvmas > 0 ? state->vmas[0].present : 0;
+	memset(sum->value, 0, sizeof(sum->value));
+	for (i = 0; i < nvmas; i++)
+	{
+		sum->present &= state->vmas[i].present;
+		for (f = 0; f < VMA_NUM_FIELDS; f++)
+			sum->value[f] += state->vmas[i].value[f];
+	}
+}
+
+/* pmap -d's mapped, writeable/private and shared, from maps */
+static void
+sum_maps(const Vma *vma, ProcSummary *summary)
+{
+	uint64		size = vma->end - vma->start;
+
+	summary->mapped += size;
+	summary->vmas++;
+	if (vma->perms[3] == 's')
+		summary->shared += size;
+	else if (vma->perms[1] != 'w')
+		summary->private_readonly += size;
+}
+
+/*
+ * Reads what the summary of one process needs: status alone when fast,
+ * else maps and smaps_rollup too, and status last (see procfs.c).  Returns
+ * false if the process is gone or is no longer a server process.
+ */
+static bool
+read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summary)
+{
+	char		source[64];
+
+	summary->have_maps = false;
+	summary->mapped = summary->private_readonly = summary->shared = 0;
+	summary->vmas = 0;
+	summary->rollup.present = 0;
+
+	if (!fast && procfs_has_smaps_rollup())
+	{
+		VmaParser	parser;
+		Vma			vma;
+		VmaParseResult result;
+
+		if (!procfs_read(handle, "maps", &state->text) || state->text.len == 0)
+			return false;
+		snprintf(source, sizeof(source), "file \"/proc/%d/maps\"", handle->pid);
+		vma_parser_init(&parser, state->text.data, state->text.len);
+		while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
+			sum_maps(&vma, summary);
+		if (result == VMA_PARSE_ERROR)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("could not parse %s", source),
+					 errdetail("Line %zu: %s.", parser.line_number, parser.error)));
+		summary->have_maps = true;
+
+		if (!procfs_read(handle, "smaps_rollup", &state->text) || state->text.len == 0)
+			return false;
+		snprintf(source, sizeof(source), "file \"/proc/%d/smaps_rollup\"", handle->pid);
+		if (parse_vmas(state, state->text.data, state->text.len, source) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("could not parse %s", source),
+					 errdetail("The file does not hold exactly one summary.")));
+		summary->rollup = state->vmas[0];
+	}
+	else if (!fast)
+	{
+		int			nvmas;
+		int			i;
+
+		if (!procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
+			return false;
+		snprintf(source, sizeof(source), "file \"/proc/%d/smaps\"", handle->pid);
+		nvmas = parse_vmas(state, state->text.data, state->text.len, source);
+		for (i = 0; i < nvmas; i++)
+			sum_maps(&state->vmas[i], summary);
+		summary->have_maps = true;
+		sum_vmas(state, nvmas, summary);
+	}
+
+	return procfs_read_status(handle, &state->status_text, &summary->status) &&
+		procfs_is_server_process(&summary->status, handle->pid);
+}
+
+static int
+compare_backend_type_pid(const void *a, const void *b)
+{
+	int			pid_a = ((const BackendTypeEntry *) a)->pid;
+	int			pid_b = ((const BackendTypeEntry *) b)->pid;
+
+	return (pid_a > pid_b) - (pid_a < pid_b);
+}
+
+/* Collects pg_stat_activity's backend_type of every PID, sorted by PID */
+static void
+load_backend_types(ProcScan *state)
+{
+	int			nbackends = pgstat_fetch_stat_numbackends();
+	int			i;
+
+	state->types = palloc(Max(nbackends, 1) * sizeof(BackendTypeEntry));
+	state->ntypes = 0;
+	for (i = 1; i <= nbackends; i++)
+	{
+		LocalPgBackendStatus *local = vmastat_local_beentry(i);
+		PgBackendStatus *beentry;
+		const char *type;
+
+		if (local == NULL || local->backendStatus.st_procpid <= 0)
+			continue;
+		beentry = &local->backendStatus;
+		/* as pg_stat_activity does, name background workers by their type */
+		if (beentry->st_backendType == B_BG_WORKER)
+			type = GetBackgroundWorkerTypeByPid(beentry->st_procpid);
+		else
+			type = GetBackendTypeDesc(beentry->st_backendType);
+		state->types[state->ntypes].pid = beentry->st_procpid;
+		state->types[state->ntypes].backend_type = type ? pstrdup(type) : NULL;
+		state->ntypes++;
+	}
+	qsort(state->types, state->ntypes, sizeof(BackendTypeEntry),
+		  compare_backend_type_pid);
+}
+
+/*
+ * The backend type shown in the process title, "postgres: [cluster: ]type",
+ * for server processes that pg_stat_activity does not list (the logger).
+ * NULL if the title is not of that form (a child that has not set it yet).
+ */
+static text *
+backend_type_from_title(ProcScan *state, ProcHandle *handle)
+{
+	static const char prefix[] = "postgres: ";
+	const char *title;
+	size_t		len;
+
+	if (!procfs_read(handle, "cmdline", &state->text))
+		return NULL;
+	title = state->text.data;
+	len = strnlen(title, state->text.len);
+	if (len < sizeof(prefix) - 1 || strncmp(title, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	title += sizeof(prefix) - 1;
+	len -= sizeof(prefix) - 1;
+	if (cluster_name[0] != '\0')
+	{
+		size_t		cl = strlen(cluster_name);
+
+		if (len > cl + 1 && strncmp(title, cluster_name, cl) == 0 &&
+			title[cl] == ':' && title[cl + 1] == ' ')
+		{
+			title += cl + 2;
+			len -= cl + 2;
+		}
+	}
+	while (len > 0 && title[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return NULL;
+	return cstring_to_text_with_len(title, (int) len);
+}
+
+static void
+set_backend_type(ProcScan *state, ProcHandle *handle, Datum *values, bool *nulls)
+{
+	BackendTypeEntry key;
+	BackendTypeEntry *entry;
+	text	   *from_title;
+
+	nulls[SUM_COL_BACKEND_TYPE] = false;
+	if (handle->pid == PostmasterPid)
+	{
+		values[SUM_COL_BACKEND_TYPE] = CStringGetTextDatum("postmaster");
+		return;
+	}
+	key.pid = handle->pid;
+	entry = bsearch(&key, state->types, state->ntypes, sizeof(BackendTypeEntry),
+					compare_backend_type_pid);
+	if (entry != NULL && entry->backend_type != NULL)
+		values[SUM_COL_BACKEND_TYPE] = CStringGetTextDatum(entry->backend_type);
+	else if (entry == NULL && (from_title = backend_type_from_title(state, handle)) != NULL)
+		values[SUM_COL_BACKEND_TYPE] = PointerGetDatum(from_title);
+	else
+		nulls[SUM_COL_BACKEND_TYPE] = true;
+}
+
+static void
+emit_summary_row(ProcScan *state, ProcHandle *handle, const ProcSummary *summary)
+{
+	Datum		values[SUM_NUM_COLS];
+	bool		nulls[SUM_NUM_COLS];
+	const ProcStatus *status = &summary->status;
+	const Vma  *rollup = &summary->rollup;
+	MemoryContext oldcontext;
+	int			i;
+
+	oldcontext = MemoryContextSwitchTo(state->row_context);
+	memset(nulls, true, sizeof(nulls));
+
+	values[SUM_COL_PID] = Int32GetDatum(handle->pid);
+	nulls[SUM_COL_PID] = false;
+	set_backend_type(state, handle, values, nulls);
+
+	for (i = 0; i < lengthof(status_columns); i++)
+	{
+		if (STATUS_HAS(status, status_columns[i].field))
+		{
+			values[status_columns[i].column] =
+				Int64GetDatum((int64) status->value[status_columns[i].field]);
+			nulls[status_columns[i].column] = false;
+		}
+	}
+	/* pmap -d's writeable/private: private writable mappings and the stack */
+	if (STATUS_HAS(status, STATUS_VM_DATA) && STATUS_HAS(status, STATUS_VM_STK))
+	{
+		values[SUM_COL_WRITEABLE_PRIVATE] =
+			Int64GetDatum((int64) (status->value[STATUS_VM_DATA] +
+								   status->value[STATUS_VM_STK]));
+		nulls[SUM_COL_WRITEABLE_PRIVATE] = false;
+	}
+
+	if (summary->have_maps)
+	{
+		values[SUM_COL_MAPPED] = Int64GetDatum((int64) summary->mapped);
+		values[SUM_COL_PRIVATE_READONLY] = Int64GetDatum((int64) summary->private_readonly);
+		values[SUM_COL_SHARED] = Int64GetDatum((int64) summary->shared);
+		values[SUM_COL_VMAS] = Int64GetDatum(summary->vmas);
+		nulls[SUM_COL_MAPPED] = nulls[SUM_COL_PRIVATE_READONLY] = false;
+		nulls[SUM_COL_SHARED] = nulls[SUM_COL_VMAS] = false;
+	}
+
+	for (i = 0; i < lengthof(rollup_columns); i++)
+		set_bytes(values, nulls, rollup_columns[i].column, rollup, rollup_columns[i].field);
+	if (VMA_HAS(rollup, VMA_PRIVATE_CLEAN) && VMA_HAS(rollup, VMA_PRIVATE_DIRTY))
+	{
+		values[SUM_COL_USS] = Int64GetDatum((int64) (rollup->value[VMA_PRIVATE_CLEAN] +
+													 rollup->value[VMA_PRIVATE_DIRTY]));
+		nulls[SUM_COL_USS] = false;
+	}
+
+	MemoryContextSwitchTo(oldcontext);
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+						 values, nulls);
+	MemoryContextReset(state->row_context);
+}
+
+Datum
+vmastat_backend_pid(PG_FUNCTION_ARGS)
+{
+	int			pid = PG_GETARG_INT32(0);
+	bool		fast = PG_GETARG_BOOL(1);
+	ProcScan	state;
+	ProcHandle	handle;
+	ProcSummary summary;
+
+	check_privileges();
+	procfs_check_available();
+	scan_begin(&state, fcinfo);
+	if (open_server_process(&state, &handle, pid))
+	{
+		load_backend_types(&state);
+		if (read_summary(&state, &handle, fast, &summary))
+			emit_summary_row(&state, &handle, &summary);
+		else
+			warn_exited(pid);
+		procfs_close(&handle);
+	}
+	scan_end(&state);
+	return (Datum) 0;
+}
+
+Datum
+vmastat_backends_all(PG_FUNCTION_ARGS)
+{
+	bool		fast = PG_GETARG_BOOL(0);
+	ProcScan	state;
+	int		   *pids;
+	int			npids;
+	int			i;
+
+	check_privileges();
+	procfs_check_available();
+	scan_begin(&state, fcinfo);
+	load_backend_types(&state);
+	pids = procfs_server_pids(&npids);
+	for (i = 0; i < npids; i++)
+	{
+		ProcHandle	handle;
+		ProcSummary summary;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!procfs_open(&handle, pids[i]))
+			continue;
+		if (read_summary(&state, &handle, fast, &summary))
+			emit_summary_row(&state, &handle, &summary);
+		procfs_close(&handle);
+	}
+	pfree(pids);
+	scan_end(&state);
+	return (Datum) 0;
+}
