@@ -13,7 +13,32 @@ DATA = sql/vmastat--1.0.sql
 PGFILEDESC = "vmastat - memory of server processes from /proc"
 
 REGRESS = vmastat
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+EXTRA_CLEAN = test/unit/vma_parser_test
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The parser and the classification are plain C: their unit tests build
+# without PostgreSQL, with the sanitizers on.
+PARSER_SRCS = src/vma_parser.c src/vma_kind.c
+PARSER_HDRS = src/vma_parser.h src/vma_kind.h
+UNIT_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Isrc
+
+test/unit/vma_parser_test: test/unit/vma_parser_test.c $(PARSER_SRCS) $(PARSER_HDRS)
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/vma_parser_test.c $(PARSER_SRCS)
+
+unittest: test/unit/vma_parser_test
+	test/unit/vma_parser_test test/fixtures
+
+# Everything CI runs: unit tests, pg_regress and TAP on a throwaway cluster
+test: all
+	test/run_tests.sh
+
+demo: all
+	test/demo.sh
+
+.PHONY: unittest test demo

@@ -1,0 +1,62 @@
+#!/bin/bash
+#
+# run_tests.sh: everything "make test" runs.  Parser unit tests, then
+# pg_regress and the TAP tests against a throwaway cluster started here.
+#
+# PostgreSQL refuses to run as root: started as root, the script installs
+# the extension, copies the tree where the postgres user can read it and
+# runs the cluster tests as that user.  Started as another user, it installs
+# with sudo if the PostgreSQL directories are not writable.
+#
+set -euo pipefail
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+export PG_CONFIG
+bindir=$("$PG_CONFIG" --bindir)
+test_user=${VMASTAT_TEST_USER:-postgres}
+
+run_cluster_tests() {
+	local work port status=0
+	work=$(mktemp -d "${TMPDIR:-/tmp}/vmastat-test.XXXXXX")
+	port=$((20000 + RANDOM % 20000))
+	stop_cluster() {
+		"$bindir/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+		rm -rf "$work"
+	}
+	trap stop_cluster EXIT INT TERM
+	"$bindir/initdb" -D "$work/data" -A trust --no-sync >/dev/null
+	"$bindir/pg_ctl" -D "$work/data" -l "$work/postmaster.log" -w \
+		-o "-p $port -k $work -c listen_addresses=''" start >/dev/null
+	cd "$srcdir"
+	PGHOST=$work PGPORT=$port make -s installcheck PG_CONFIG="$PG_CONFIG" || status=$?
+	if [ $status -ne 0 ] && [ -f regression.diffs ]; then
+		cat regression.diffs
+	fi
+	return $status
+}
+
+if [ "${1:-}" = "--cluster-tests" ]; then
+	run_cluster_tests
+	exit
+fi
+
+make -C "$srcdir" -s PG_CONFIG="$PG_CONFIG"
+make -C "$srcdir" -s unittest PG_CONFIG="$PG_CONFIG"
+
+if [ "$(id -u)" -eq 0 ]; then
+	make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
+	# the checkout may sit where the test user cannot read: use a copy
+	copy=$(mktemp -d /tmp/vmastat-src.XXXXXX)
+	trap 'rm -rf "$copy"' EXIT
+	cp -a "$srcdir"/. "$copy"/
+	chown -R "$test_user": "$copy"
+	runuser -u "$test_user" -- env PATH="$bindir:$PATH" "$copy/test/run_tests.sh" --cluster-tests
+else
+	if [ -w "$("$PG_CONFIG" --pkglibdir)" ] && [ -w "$("$PG_CONFIG" --sharedir)/extension" ]; then
+		make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
+	else
+		sudo make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
+	fi
+	PATH="$bindir:$PATH" "$srcdir/test/run_tests.sh" --cluster-tests
+fi
