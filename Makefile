@@ -4,6 +4,7 @@ MODULE_big = vmastat
 OBJS = \
 	$(WIN32RES) \
 	src/procfs.o \
+	src/sampler.o \
 	src/vma_kind.o \
 	src/vma_parser.o \
 	src/vmastat.o

@@ -355,3 +355,420 @@ GRANT SELECT ON @extschema@.vmastat_activity TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_kinds TO pg_read_all_stats;
 
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_parse_smaps(text) TO PUBLIC;
+
+--
+-- Per-VMA rows of some processes, for the leak finder
+--
+CREATE FUNCTION @extschema@.vmastat_vmas_of(
+    pids integer[],
+    OUT pid integer,
+    OUT start_addr text,
+    OUT end_addr text,
+    OUT perms text,
+    OUT "offset" bigint,
+    OUT dev text,
+    OUT inode bigint,
+    OUT path text,
+    OUT kind text,
+    OUT size bigint,
+    OUT kernel_page_size bigint,
+    OUT mmu_page_size bigint,
+    OUT rss bigint,
+    OUT pss bigint,
+    OUT pss_dirty bigint,
+    OUT shared_clean bigint,
+    OUT shared_dirty bigint,
+    OUT private_clean bigint,
+    OUT private_dirty bigint,
+    OUT referenced bigint,
+    OUT anonymous bigint,
+    OUT ksm bigint,
+    OUT lazy_free bigint,
+    OUT anon_huge_pages bigint,
+    OUT shmem_pmd_mapped bigint,
+    OUT file_pmd_mapped bigint,
+    OUT shared_hugetlb bigint,
+    OUT private_hugetlb bigint,
+    OUT swap bigint,
+    OUT swap_pss bigint,
+    OUT locked bigint,
+    OUT thp_eligible boolean,
+    OUT protection_key integer,
+    OUT vm_flags text[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vmastat_vmas_of'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) IS
+'One row per memory mapping of the listed server processes; PIDs that are not server processes are skipped silently';
+
+--
+-- Leak finder: samples of the status counters over time
+--
+CREATE TABLE @extschema@.vmastat_history (
+    sample_time timestamp with time zone NOT NULL,
+    pid integer NOT NULL,
+    backend_start timestamp with time zone,
+    backend_type text,
+    datname name,
+    usename name,
+    application_name text,
+    rss bigint,
+    rss_anon bigint,
+    rss_file bigint,
+    rss_shmem bigint,
+    swap bigint,
+    hugetlb bigint,
+    writeable_private bigint
+);
+
+CREATE INDEX vmastat_history_pid_idx
+    ON @extschema@.vmastat_history (pid, sample_time);
+CREATE INDEX vmastat_history_time_idx
+    ON @extschema@.vmastat_history (sample_time);
+
+COMMENT ON TABLE @extschema@.vmastat_history IS
+'One row per server process per sample of vmastat_snapshot()';
+COMMENT ON COLUMN @extschema@.vmastat_history.sample_time IS 'when the sample was taken';
+COMMENT ON COLUMN @extschema@.vmastat_history.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history.backend_start IS 'when the process started (pg_stat_activity.backend_start; the postmaster''s start time for the postmaster; NULL for processes pg_stat_activity does not list); with pid it identifies one incarnation of a process';
+COMMENT ON COLUMN @extschema@.vmastat_history.backend_type IS 'backend type, as in vmastat_backends()';
+COMMENT ON COLUMN @extschema@.vmastat_history.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.application_name IS 'application name, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss IS 'resident bytes (VmRSS)';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_anon IS 'resident anonymous bytes (RssAnon): memory the process owns';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_file IS 'resident file-backed bytes (RssFile)';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_shmem IS 'resident shared memory bytes (RssShmem)';
+COMMENT ON COLUMN @extschema@.vmastat_history.swap IS 'swapped-out bytes (VmSwap)';
+COMMENT ON COLUMN @extschema@.vmastat_history.hugetlb IS 'hugetlbfs bytes (HugetlbPages)';
+COMMENT ON COLUMN @extschema@.vmastat_history.writeable_private IS 'the writeable/private bytes of pmap -d (VmData + VmStk)';
+
+CREATE TABLE @extschema@.vmastat_history_kinds (
+    sample_time timestamp with time zone NOT NULL,
+    pid integer NOT NULL,
+    backend_start timestamp with time zone,
+    kind text NOT NULL,
+    vmas bigint,
+    size bigint,
+    rss bigint,
+    anonymous bigint,
+    swap bigint
+);
+
+CREATE INDEX vmastat_history_kinds_pid_idx
+    ON @extschema@.vmastat_history_kinds (pid, sample_time);
+CREATE INDEX vmastat_history_kinds_time_idx
+    ON @extschema@.vmastat_history_kinds (sample_time);
+
+COMMENT ON TABLE @extschema@.vmastat_history_kinds IS
+'Per-kind memory of a process, sampled from smaps only when its owned memory has grown by a step since the last such sample';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.sample_time IS 'when the sample was taken';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.backend_start IS 'start of the process, as in vmastat_history';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.vmas IS 'number of mappings of this kind';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.size IS 'virtual size in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.rss IS 'resident bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.anonymous IS 'resident anonymous bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.swap IS 'swapped-out bytes';
+
+CREATE FUNCTION @extschema@.vmastat_snapshot()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    taken timestamp with time zone := clock_timestamp();
+    nrows bigint;
+BEGIN
+    -- the status counters of every server process: O(1) each, no page walk
+    INSERT INTO @extschema@.vmastat_history
+    SELECT taken, b.pid,
+           CASE WHEN b.backend_type = 'postmaster'
+                THEN pg_postmaster_start_time() ELSE a.backend_start END,
+           b.backend_type, a.datname, a.usename, a.application_name,
+           b.rss, b.rss_anon, b.rss_file, b.rss_shmem, b.swap, b.hugetlb,
+           b.writeable_private
+    FROM @extschema@.vmastat_backends(fast => true) AS b
+        LEFT JOIN pg_stat_activity AS a ON a.pid = b.pid;
+    GET DIAGNOSTICS nrows = ROW_COUNT;
+
+    -- per-kind figures, read from smaps only for the processes whose owned
+    -- memory grew by a step (1 MB, or 10% if more) since their last ones,
+    -- or since their first sample
+    WITH grown AS (
+        SELECT h.pid, h.backend_start
+        FROM @extschema@.vmastat_history AS h
+            CROSS JOIN LATERAL (
+                SELECT coalesce(
+                    (SELECT sum(k.anonymous + k.swap)
+                     FROM @extschema@.vmastat_history_kinds AS k
+                     WHERE k.pid = h.pid
+                       AND k.backend_start IS NOT DISTINCT FROM h.backend_start
+                       AND k.sample_time =
+                           (SELECT max(l.sample_time)
+                            FROM @extschema@.vmastat_history_kinds AS l
+                            WHERE l.pid = h.pid
+                              AND l.backend_start IS NOT DISTINCT FROM h.backend_start)),
+                    (SELECT f.rss_anon + f.swap
+                     FROM @extschema@.vmastat_history AS f
+                     WHERE f.pid = h.pid
+                       AND f.backend_start IS NOT DISTINCT FROM h.backend_start
+                     ORDER BY f.sample_time
+                     LIMIT 1)) AS owned
+            ) AS base
+        WHERE h.sample_time = taken
+          AND h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10)
+    )
+    INSERT INTO @extschema@.vmastat_history_kinds
+    SELECT taken, v.pid, g.backend_start, v.kind, count(*),
+           sum(v.size), sum(v.rss), sum(v.anonymous), sum(v.swap)
+    FROM @extschema@.vmastat_vmas_of(ARRAY(SELECT pid FROM grown)) AS v
+        JOIN grown AS g ON g.pid = v.pid
+    GROUP BY v.pid, g.backend_start, v.kind;
+
+    RETURN nrows;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.vmastat_snapshot() IS
+'Takes one sample of every server process into vmastat_history; returns the number of processes sampled';
+
+CREATE FUNCTION @extschema@.vmastat_history_prune(keep interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nrows bigint;
+BEGIN
+    DELETE FROM @extschema@.vmastat_history
+    WHERE sample_time < clock_timestamp() - keep;
+    GET DIAGNOSTICS nrows = ROW_COUNT;
+    DELETE FROM @extschema@.vmastat_history_kinds
+    WHERE sample_time < clock_timestamp() - keep;
+    RETURN nrows;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.vmastat_history_prune(interval) IS
+'Deletes the samples older than keep; returns the number of vmastat_history rows deleted';
+
+CREATE FUNCTION @extschema@.vmastat_sparkline(vals bigint[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT string_agg(
+               CASE WHEN v IS NULL THEN ' '
+                    WHEN hi = lo THEN chr(9601)
+                    ELSE chr(9601 + ((v - lo)::numeric * 7 / (hi - lo))::integer)
+               END, '' ORDER BY i)
+    FROM unnest(vals) WITH ORDINALITY AS u(v, i),
+         (SELECT min(x) AS lo, max(x) AS hi FROM unnest(vals) AS x) AS r
+$$;
+
+COMMENT ON FUNCTION @extschema@.vmastat_sparkline(bigint[]) IS
+'One block character (from ▁ for the least value to █ for the greatest) per value; a space for NULL';
+
+CREATE VIEW @extschema@.vmastat_growth AS
+WITH samples AS (
+    SELECT h.*,
+           h.rss_anon + coalesce(h.swap, 0) AS owned,
+           extract(epoch FROM h.sample_time) AS t,
+           row_number() OVER w AS n,
+           count(*) OVER (PARTITION BY h.pid, h.backend_start) AS total,
+           ntile(20) OVER w AS bucket,
+           first_value(h.rss_anon + coalesce(h.swap, 0)) OVER w AS owned_first,
+           first_value(h.writeable_private) OVER w AS wp_first
+    FROM @extschema@.vmastat_history AS h
+    WINDOW w AS (PARTITION BY h.pid, h.backend_start ORDER BY h.sample_time)
+),
+buckets AS (
+    SELECT pid, backend_start, bucket, max(owned) AS owned
+    FROM samples
+    GROUP BY pid, backend_start, bucket
+),
+trends AS (
+    SELECT pid, backend_start,
+           @extschema@.vmastat_sparkline(array_agg(owned ORDER BY bucket)) AS trend
+    FROM buckets
+    GROUP BY pid, backend_start
+),
+incarnations AS (
+    SELECT pid, backend_start,
+           (array_agg(backend_type ORDER BY sample_time DESC))[1] AS backend_type,
+           (array_agg(datname ORDER BY sample_time DESC))[1] AS datname,
+           (array_agg(usename ORDER BY sample_time DESC))[1] AS usename,
+           (array_agg(application_name ORDER BY sample_time DESC))[1] AS application_name,
+           count(*) AS samples,
+           min(sample_time) AS first_seen,
+           max(sample_time) AS last_seen,
+           min(owned_first) AS anon_first,
+           (array_agg(owned ORDER BY sample_time DESC))[1] AS anon_last,
+           (regr_slope(owned, t) * 60)::bigint AS anon_rate,
+           regr_r2(owned, t) AS anon_r2,
+           (regr_slope(owned, t) FILTER (WHERE n > total / 2) * 60)::bigint AS anon_recent_rate,
+           (array_agg(writeable_private ORDER BY sample_time DESC))[1] - min(wp_first)
+               AS writeable_private_delta
+    FROM samples
+    GROUP BY pid, backend_start
+)
+SELECT i.pid, i.backend_start, i.backend_type, i.datname, i.usename,
+       i.application_name, i.samples, i.first_seen, i.last_seen,
+       CASE
+           WHEN i.backend_type = 'postmaster'
+               THEN i.backend_start = pg_catalog.pg_postmaster_start_time()
+           WHEN i.backend_start IS NULL
+               THEN i.last_seen = (SELECT max(sample_time) FROM @extschema@.vmastat_history)
+           ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+                        WHERE a.pid = i.pid AND a.backend_start = i.backend_start)
+       END AS alive,
+       i.anon_first, i.anon_last, i.anon_last - i.anon_first AS anon_delta,
+       i.anon_rate, i.anon_r2, i.anon_recent_rate, i.writeable_private_delta,
+       t.trend
+FROM incarnations AS i
+    JOIN trends AS t ON t.pid = i.pid
+        AND t.backend_start IS NOT DISTINCT FROM i.backend_start;
+
+COMMENT ON VIEW @extschema@.vmastat_growth IS
+'Growth of the owned memory (rss_anon + swap) of every process incarnation in vmastat_history';
+COMMENT ON COLUMN @extschema@.vmastat_growth.pid IS 'PID of the process';
+COMMENT ON COLUMN @extschema@.vmastat_growth.backend_start IS 'start of the process; with pid it identifies the incarnation';
+COMMENT ON COLUMN @extschema@.vmastat_growth.backend_type IS 'backend type at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.datname IS 'database at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.usename IS 'user at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.application_name IS 'application name at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.samples IS 'number of samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.first_seen IS 'time of the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.last_seen IS 'time of the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.alive IS 'whether this incarnation of the process is still running';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_first IS 'owned bytes (rss_anon + swap) at the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_last IS 'owned bytes (rss_anon + swap) at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_delta IS 'anon_last - anon_first, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_rate IS 'growth of owned bytes per minute: slope of the least-squares line through all samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_r2 IS 'coefficient of determination of that line: near 1 for steady growth (also 1 when owned memory never changed)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d between the first and the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.trend IS 'sparkline of owned bytes over the samples (at most 20 characters, each the largest value of its share of the samples)';
+
+CREATE FUNCTION @extschema@.vmastat_leak_settings(
+    OUT min_rate bigint,
+    OUT min_samples integer,
+    OUT min_span interval,
+    OUT min_r2 double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'vmastat_leak_settings'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_leak_settings() IS
+'The thresholds of the leak rule: vmastat.leak_min_rate (bytes per minute), vmastat.leak_min_samples, vmastat.leak_min_span and vmastat.leak_min_r2';
+
+CREATE VIEW @extschema@.vmastat_leak_kinds AS
+WITH bounds AS (
+    SELECT pid, backend_start,
+           min(sample_time) AS first_time, max(sample_time) AS last_time
+    FROM @extschema@.vmastat_history_kinds
+    GROUP BY pid, backend_start
+)
+SELECT b.pid, b.backend_start, k.kind, b.first_time, b.last_time,
+       sum(k.vmas) FILTER (WHERE k.sample_time = b.last_time)
+           - sum(k.vmas) FILTER (WHERE k.sample_time = b.first_time) AS vmas_delta,
+       coalesce(sum(k.size) FILTER (WHERE k.sample_time = b.last_time), 0)
+           - coalesce(sum(k.size) FILTER (WHERE k.sample_time = b.first_time), 0) AS size_delta,
+       coalesce(sum(k.rss) FILTER (WHERE k.sample_time = b.last_time), 0)
+           - coalesce(sum(k.rss) FILTER (WHERE k.sample_time = b.first_time), 0) AS rss_delta,
+       coalesce(sum(k.anonymous) FILTER (WHERE k.sample_time = b.last_time), 0)
+           - coalesce(sum(k.anonymous) FILTER (WHERE k.sample_time = b.first_time), 0) AS anonymous_delta,
+       coalesce(sum(k.swap) FILTER (WHERE k.sample_time = b.last_time), 0)
+           - coalesce(sum(k.swap) FILTER (WHERE k.sample_time = b.first_time), 0) AS swap_delta
+FROM bounds AS b
+    JOIN @extschema@.vmastat_history_kinds AS k ON k.pid = b.pid
+        AND k.backend_start IS NOT DISTINCT FROM b.backend_start
+        AND k.sample_time IN (b.first_time, b.last_time)
+GROUP BY b.pid, b.backend_start, k.kind, b.first_time, b.last_time;
+
+COMMENT ON VIEW @extschema@.vmastat_leak_kinds IS
+'Per process incarnation and kind of mapping: the change between its first and its last per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.pid IS 'PID of the process';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.backend_start IS 'start of the process; with pid it identifies the incarnation';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.first_time IS 'time of the first per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.last_time IS 'time of the last per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.vmas_delta IS 'change of the number of mappings (NULL if the kind is missing from either sample)';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.size_delta IS 'change of the virtual size, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.rss_delta IS 'change of the resident size, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.anonymous_delta IS 'change of the resident anonymous bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.swap_delta IS 'change of the swapped-out bytes';
+
+CREATE VIEW @extschema@.vmastat_leaks AS
+SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
+       g.application_name, g.alive, a.state, a.query,
+       g.samples, g.first_seen, g.last_seen, g.last_seen - g.first_seen AS span,
+       g.anon_first, g.anon_last, g.anon_delta, g.anon_rate, g.anon_r2,
+       g.anon_recent_rate, g.writeable_private_delta, g.trend,
+       (SELECT string_agg(k.kind || ' ' ||
+                          CASE WHEN k.rss_delta + k.swap_delta > 0 THEN '+' ELSE '' END ||
+                          pg_catalog.pg_size_pretty(k.rss_delta + k.swap_delta),
+                          ', ' ORDER BY k.rss_delta + k.swap_delta DESC)
+        FROM @extschema@.vmastat_leak_kinds AS k
+        WHERE k.pid = g.pid
+          AND k.backend_start IS NOT DISTINCT FROM g.backend_start
+          AND abs(k.rss_delta + k.swap_delta) >= 65536) AS kinds_grown
+FROM @extschema@.vmastat_growth AS g
+    CROSS JOIN @extschema@.vmastat_leak_settings() AS s
+    LEFT JOIN pg_catalog.pg_stat_activity AS a
+        ON g.alive AND a.pid = g.pid AND a.backend_start = g.backend_start
+WHERE g.samples >= s.min_samples
+  AND g.last_seen - g.first_seen >= s.min_span
+  AND g.anon_delta > 0
+  AND g.anon_rate >= s.min_rate
+  AND g.anon_r2 >= s.min_r2
+  AND g.anon_recent_rate >= s.min_rate / 2
+ORDER BY g.anon_rate DESC;
+
+COMMENT ON VIEW @extschema@.vmastat_leaks IS
+'Process incarnations whose owned memory grows steadily: the leak suspects, fastest first';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.pid IS 'PID of the process';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.backend_start IS 'start of the process; with pid it identifies the incarnation';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.backend_type IS 'backend type at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.datname IS 'database at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.usename IS 'user at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.application_name IS 'application name at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.alive IS 'whether this incarnation of the process is still running';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.state IS 'current state from pg_stat_activity (NULL once the process exited)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.query IS 'current or last query from pg_stat_activity (NULL once the process exited)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.samples IS 'number of samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.first_seen IS 'time of the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.last_seen IS 'time of the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.span IS 'time between the first and the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_first IS 'owned bytes (rss_anon + swap) at the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_last IS 'owned bytes (rss_anon + swap) at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_delta IS 'anon_last - anon_first, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_rate IS 'growth of owned bytes per minute (least squares over all samples)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_r2 IS 'fit of the least-squares line: 1 for perfectly steady growth';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.trend IS 'sparkline of owned bytes over the samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mapping grew (resident + swapped bytes), largest first, from vmastat_leak_kinds';
+
+--
+-- Privileges of the leak finder: reading is for pg_read_all_stats, taking
+-- samples and pruning for the owner unless granted.
+--
+REVOKE ALL ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_snapshot() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_history_prune(interval) FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_history FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_history_kinds FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_growth FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_leak_kinds FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_leaks FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_history TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_history_kinds TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_growth TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_leak_kinds TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_leaks TO pg_read_all_stats;

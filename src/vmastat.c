@@ -38,6 +38,7 @@ PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(vmastat_vmas_pid);
 PG_FUNCTION_INFO_V1(vmastat_vmas_all);
+PG_FUNCTION_INFO_V1(vmastat_vmas_of);
 PG_FUNCTION_INFO_V1(vmastat_backend_pid);
 PG_FUNCTION_INFO_V1(vmastat_backends_all);
 PG_FUNCTION_INFO_V1(vmastat_parse_smaps);
@@ -436,8 +437,21 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-Datum
-vmastat_vmas_all(PG_FUNCTION_ARGS)
+static int
+compare_pids(const void *a, const void *b)
+{
+	int			pid_a = *(const int *) a;
+	int			pid_b = *(const int *) b;
+
+	return (pid_a > pid_b) - (pid_a < pid_b);
+}
+
+/*
+ * Per-VMA rows of every server process, or of those whose PIDs are in the
+ * sorted array wanted.  Processes that exit meanwhile are left out.
+ */
+static void
+emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 {
 	ProcScan	state;
 	int		   *pids;
@@ -454,6 +468,9 @@ vmastat_vmas_all(PG_FUNCTION_ARGS)
 		int			nvmas;
 
 		CHECK_FOR_INTERRUPTS();
+		if (wanted != NULL &&
+			bsearch(&pids[i], wanted, nwanted, sizeof(int), compare_pids) == NULL)
+			continue;
 		if (!procfs_open(&handle, pids[i]))
 			continue;
 		nvmas = read_process_vmas(&state, &handle);
@@ -463,6 +480,35 @@ vmastat_vmas_all(PG_FUNCTION_ARGS)
 	}
 	pfree(pids);
 	scan_end(&state);
+}
+
+Datum
+vmastat_vmas_all(PG_FUNCTION_ARGS)
+{
+	emit_cluster_vmas(fcinfo, NULL, 0);
+	return (Datum) 0;
+}
+
+Datum
+vmastat_vmas_of(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nelems;
+	int		   *wanted;
+	int			nwanted = 0;
+	int			i;
+
+	deconstruct_array_builtin(array, INT4OID, &elems, &elem_nulls, &nelems);
+	wanted = palloc((nelems + 1) * sizeof(int));
+	for (i = 0; i < nelems; i++)
+	{
+		if (!elem_nulls[i])
+			wanted[nwanted++] = DatumGetInt32(elems[i]);
+	}
+	qsort(wanted, nwanted, sizeof(int), compare_pids);
+	emit_cluster_vmas(fcinfo, wanted, nwanted);
 	return (Datum) 0;
 }
 
@@ -584,10 +630,8 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 static int
 compare_backend_type_pid(const void *a, const void *b)
 {
-	int			pid_a = ((const BackendTypeEntry *) a)->pid;
-	int			pid_b = ((const BackendTypeEntry *) b)->pid;
-
-	return (pid_a > pid_b) - (pid_a < pid_b);
+	return compare_pids(&((const BackendTypeEntry *) a)->pid,
+						&((const BackendTypeEntry *) b)->pid);
 }
 
 /* Collects pg_stat_activity's backend_type of every PID, sorted by PID */

@@ -5,7 +5,8 @@
 #
 # PostgreSQL refuses to run as root: started as root, the script installs
 # the extension, copies the tree where the postgres user can read it and
-# runs the cluster tests as that user.  Started as another user, it installs
+# runs the cluster tests as that user.  The test-only module test/leak is
+# installed too.  Started as another user, it installs
 # with sudo if the PostgreSQL directories are not writable.
 #
 set -euo pipefail
@@ -46,6 +47,7 @@ make -C "$srcdir" -s unittest PG_CONFIG="$PG_CONFIG"
 
 if [ "$(id -u)" -eq 0 ]; then
 	make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
+	make -C "$srcdir/test/leak" -s install PG_CONFIG="$PG_CONFIG"
 	# the checkout may sit where the test user cannot read: use a copy
 	copy=$(mktemp -d /tmp/vmastat-src.XXXXXX)
 	trap 'rm -rf "$copy"' EXIT
@@ -55,8 +57,10 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	if [ -w "$("$PG_CONFIG" --pkglibdir)" ] && [ -w "$("$PG_CONFIG" --sharedir)/extension" ]; then
 		make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
+		make -C "$srcdir/test/leak" -s install PG_CONFIG="$PG_CONFIG"
 	else
 		sudo make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
+		sudo make -C "$srcdir/test/leak" -s install PG_CONFIG="$PG_CONFIG"
 	fi
 	PATH="$bindir:$PATH" "$srcdir/test/run_tests.sh" --cluster-tests
 fi
