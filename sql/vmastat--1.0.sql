@@ -462,7 +462,7 @@ CREATE INDEX vmastat_history_kinds_time_idx
     ON @extschema@.vmastat_history_kinds (sample_time);
 
 COMMENT ON TABLE @extschema@.vmastat_history_kinds IS
-'Per-kind memory of a process, sampled from smaps only when its owned memory has grown by a step since the last such sample';
+'Per-kind memory of a process, read from smaps when the process is first sampled and when its owned memory has grown by a step since its last per-kind sample';
 COMMENT ON COLUMN @extschema@.vmastat_history_kinds.sample_time IS 'when the sample was taken';
 COMMENT ON COLUMN @extschema@.vmastat_history_kinds.pid IS 'PID of the server process';
 COMMENT ON COLUMN @extschema@.vmastat_history_kinds.backend_start IS 'start of the process, as in vmastat_history';
@@ -494,32 +494,26 @@ BEGIN
         LEFT JOIN pg_stat_activity AS a ON a.pid = b.pid;
     GET DIAGNOSTICS nrows = ROW_COUNT;
 
-    -- per-kind figures, read from smaps only for the processes whose owned
-    -- memory grew by a step (1 MB, or 10% if more) since their last ones,
-    -- or since their first sample
+    -- per-kind figures, read from smaps only for a process seen for the
+    -- first time (the baseline) and for one whose owned memory grew by a
+    -- step (1 MB, or 10% if more) since its last per-kind figures
     WITH grown AS (
         SELECT h.pid, h.backend_start
         FROM @extschema@.vmastat_history AS h
             CROSS JOIN LATERAL (
-                SELECT coalesce(
-                    (SELECT sum(k.anonymous + k.swap)
-                     FROM @extschema@.vmastat_history_kinds AS k
-                     WHERE k.pid = h.pid
-                       AND k.backend_start IS NOT DISTINCT FROM h.backend_start
-                       AND k.sample_time =
-                           (SELECT max(l.sample_time)
-                            FROM @extschema@.vmastat_history_kinds AS l
-                            WHERE l.pid = h.pid
-                              AND l.backend_start IS NOT DISTINCT FROM h.backend_start)),
-                    (SELECT f.rss_anon + f.swap
-                     FROM @extschema@.vmastat_history AS f
-                     WHERE f.pid = h.pid
-                       AND f.backend_start IS NOT DISTINCT FROM h.backend_start
-                     ORDER BY f.sample_time
-                     LIMIT 1)) AS owned
+                SELECT sum(k.anonymous + k.swap) AS owned
+                FROM @extschema@.vmastat_history_kinds AS k
+                WHERE k.pid = h.pid
+                  AND k.backend_start IS NOT DISTINCT FROM h.backend_start
+                  AND k.sample_time =
+                      (SELECT max(l.sample_time)
+                       FROM @extschema@.vmastat_history_kinds AS l
+                       WHERE l.pid = h.pid
+                         AND l.backend_start IS NOT DISTINCT FROM h.backend_start)
             ) AS base
         WHERE h.sample_time = taken
-          AND h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10)
+          AND (base.owned IS NULL OR
+               h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10))
     )
     INSERT INTO @extschema@.vmastat_history_kinds
     SELECT taken, v.pid, g.backend_start, v.kind, count(*),

@@ -18,8 +18,13 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
-#include "commands/dbcommands.h"
+#include "catalog/pg_database.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -160,13 +165,31 @@ reload_settings_if_asked(void)
 	}
 }
 
+/*
+ * Looks the database up by a scan of pg_database: without a database of its
+ * own the launcher cannot use the catalog caches, only shared catalogs.
+ */
 static bool
 database_exists(const char *dbname)
 {
-	bool		exists;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	bool		exists = false;
 
 	StartTransactionCommand();
-	exists = OidIsValid(get_database_oid(dbname, true));
+	PushActiveSnapshot(GetTransactionSnapshot());
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!exists && (tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tuple);
+
+		exists = strcmp(NameStr(db->datname), dbname) == 0;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	PopActiveSnapshot();
 	CommitTransactionCommand();
 	return exists;
 }
@@ -204,7 +227,7 @@ vmastat_launcher_main(Datum main_arg)
 	char		missing_logged[NAMEDATALEN] = "";
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
@@ -214,6 +237,8 @@ vmastat_launcher_main(Datum main_arg)
 		long		timeout = LAUNCHER_IDLE_MS;
 
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			proc_exit(0);
 		reload_settings_if_asked();
 
 		if (sampler != NULL && GetBackgroundWorkerPid(sampler, &pid) == BGWH_STOPPED)
@@ -313,7 +338,7 @@ vmastat_sampler_main(Datum main_arg)
 	MemoryContext loop_context;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, sizeof(dbname));
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
@@ -327,7 +352,8 @@ vmastat_sampler_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		reload_settings_if_asked();
 		/* the launcher starts a new sampler for another database */
-		if (sample_interval == 0 || strcmp(sample_database, dbname) != 0)
+		if (ShutdownRequestPending || sample_interval == 0 ||
+			strcmp(sample_database, dbname) != 0)
 			proc_exit(0);
 
 		now = GetCurrentTimestamp();
