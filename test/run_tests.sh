@@ -51,7 +51,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	# the checkout may sit where the test user cannot read: use a copy
 	copy=$(mktemp -d /tmp/vmastat-src.XXXXXX)
 	trap 'rm -rf "$copy"' EXIT
-	cp -a "$srcdir"/. "$copy"/
+	tar -C "$srcdir" --exclude=./test/fuzz/corpus --exclude=./tmp_check \
+		--exclude=./results -cf - . | tar -C "$copy" -xf -
 	chown -R "$test_user": "$copy"
 	runuser -u "$test_user" -- env PATH="$bindir:$PATH" "$copy/test/run_tests.sh" --cluster-tests
 else

@@ -1,0 +1,102 @@
+# The background sampler: waits, logging once, for a missing database and a
+# missing extension; samples at its interval; follows a reload; stops when
+# the interval is 0; shuts down cleanly.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $node = PostgreSQL::Test::Cluster->new('sampler');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+shared_preload_libraries = 'vmastat'
+vmastat.sample_interval = 1
+vmastat.database = 'vmdb'
+});
+$node->start;
+
+sub count_in_log
+{
+	my ($pattern) = @_;
+	my $log = slurp_file($node->logfile);
+	my @hits = $log =~ /$pattern/g;
+	return scalar @hits;
+}
+
+# A missing database: one message, however long it stays missing
+$node->wait_for_log(qr/vmastat sampler is waiting for database "vmdb"/);
+sleep(4);
+is(count_in_log(qr/waiting for database "vmdb"/), 1,
+	'a missing database is logged once');
+is(count_in_log(qr/vmastat (launcher|sampler)".*exited/), 0,
+	'no worker exits while the database is missing');
+
+# The database appears, without the extension: one message again
+$node->safe_psql('postgres', 'CREATE DATABASE vmdb');
+$node->wait_for_log(qr/vmastat sampler is waiting for the extension in database "vmdb"/);
+sleep(3);
+is(count_in_log(qr/waiting for the extension in database "vmdb"/), 1,
+	'a missing extension is logged once');
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vmastat sampler' AND datname = 'vmdb'"),
+	1,
+	'the sampler is connected to vmastat.database');
+
+# With the extension, samples arrive at the interval
+$node->safe_psql('vmdb', 'CREATE EXTENSION vmastat');
+$node->poll_query_until('vmdb', 'SELECT count(DISTINCT sample_time) >= 1 FROM vmastat_history')
+  or die 'no sample arrived';
+my $first = $node->safe_psql('vmdb', 'SELECT count(DISTINCT sample_time) FROM vmastat_history');
+sleep(5);
+my $later = $node->safe_psql('vmdb', 'SELECT count(DISTINCT sample_time) FROM vmastat_history');
+cmp_ok($later - $first, '>=', 3, 'about one sample a second');
+cmp_ok($later - $first, '<=', 7, 'not more than one sample a second');
+is( $node->safe_psql('vmdb',
+		"SELECT count(*) FROM vmastat_history
+		 WHERE sample_time = (SELECT max(sample_time) FROM vmastat_history)
+		   AND backend_type IN ('postmaster', 'checkpointer', 'vmastat launcher', 'vmastat sampler')"),
+	4,
+	'a sample covers the postmaster, auxiliary processes and both workers');
+
+# The sampler reads only the status counters, so no process was page-walked
+# for the summary; every sample row has them
+is( $node->safe_psql('vmdb',
+		'SELECT count(*) FROM vmastat_history WHERE rss IS NULL OR rss_anon IS NULL OR writeable_private IS NULL'),
+	0,
+	'every sample has the status counters');
+
+# A reload to interval 0 stops sampling; back to 1 resumes it
+$node->safe_psql('postgres', 'ALTER SYSTEM SET vmastat.sample_interval = 0');
+$node->reload;
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'")
+  or die 'the sampler did not stop';
+my $stopped = $node->safe_psql('vmdb', 'SELECT count(DISTINCT sample_time) FROM vmastat_history');
+sleep(3);
+is($node->safe_psql('vmdb', 'SELECT count(DISTINCT sample_time) FROM vmastat_history'),
+	$stopped, 'no samples while the interval is 0');
+$node->safe_psql('postgres', 'ALTER SYSTEM SET vmastat.sample_interval = 1');
+$node->reload;
+$node->poll_query_until('vmdb',
+	"SELECT count(DISTINCT sample_time) > $stopped FROM vmastat_history")
+  or die 'sampling did not resume';
+pass('sampling resumes after a reload');
+
+# Another database by reload: the sampler moves there
+$node->safe_psql('postgres', 'CREATE EXTENSION vmastat');
+$node->safe_psql('postgres', "ALTER SYSTEM SET vmastat.database = 'postgres'");
+$node->reload;
+$node->poll_query_until('postgres', 'SELECT count(*) > 0 FROM vmastat_history')
+  or die 'the sampler did not move to the new database';
+pass('the sampler follows vmastat.database');
+
+# Clean shutdown: no worker error, no crash
+$node->stop('fast');
+is(count_in_log(qr/(FATAL|ERROR|PANIC).*vmastat|vmastat.*(terminated by signal|exit code [^01])/), 0,
+	'no vmastat error in the log, and a clean shutdown');
+
+done_testing();
