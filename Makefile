@@ -13,7 +13,7 @@ EXTENSION = vmastat
 DATA = sql/vmastat--1.0.sql
 PGFILEDESC = "vmastat - memory of server processes from /proc"
 
-REGRESS = vmastat
+REGRESS = vmastat leaks
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 EXTRA_CLEAN = test/unit/vma_parser_test

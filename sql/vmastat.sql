@@ -39,7 +39,7 @@ SELECT trusted FROM pg_available_extension_versions WHERE name = 'vmastat';
 SELECT count(*) = 1 AS found_self FROM vmastat_backends() WHERE pid = pg_backend_pid();
 SELECT backend_type, vmas > 0 AS has_vmas, rss > 0 AS has_rss, uss <= rss AS uss_le_rss
 FROM vmastat_backend(pg_backend_pid());
-SELECT backend_type FROM vmastat_backends() ORDER BY pid LIMIT 1;
+SELECT count(*) FROM vmastat_backends() WHERE backend_type = 'postmaster';
 SELECT count(*) > 0 AS has_vmas FROM vmastat_vmas(pg_backend_pid());
 
 -- fast path: status counters only

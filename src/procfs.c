@@ -25,6 +25,14 @@
 #include "miscadmin.h"
 #include "procfs.h"
 #include "storage/fd.h"
+#include "utils/guc.h"
+
+/*
+ * Where the process directories are.  Only tests change it, to point the
+ * reader at a made-up tree; it is superuser-only, so that nobody else can
+ * make vmastat read other files.
+ */
+static char *proc_root = NULL;
 
 /* Bytes to have free in the buffer before each read() */
 #define READ_CHUNK 65536
@@ -34,38 +42,54 @@ static const char *const procfs_hint =
 "its own processes. Check the hidepid option of the /proc mount and security "
 "policies such as SELinux, AppArmor, or a container's seccomp profile.";
 
+void
+procfs_define_settings(void)
+{
+	DefineCustomStringVariable("vmastat.proc_root",
+							   "Directory vmastat reads process files from.",
+							   "For tests only: every other value than /proc reads a made-up tree.",
+							   &proc_root,
+							   "/proc",
+							   PGC_SUSET, GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+}
+
+static bool
+file_exists(const char *name)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", proc_root, name);
+	return stat(path, &st) == 0;
+}
+
 /*
  * Raises feature_not_supported where there is no /proc of the Linux kind.
  */
 void
 procfs_check_available(void)
 {
-	static bool checked = false;
-	struct stat st;
-
-	if (checked)
-		return;
-	if (stat("/proc/self/smaps", &st) != 0 && stat("/proc/self/maps", &st) != 0)
+	if (!file_exists("self/maps"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("vmastat cannot read process memory maps on this platform"),
-				 errdetail("The file \"/proc/self/maps\" does not exist."),
+				 errdetail("The file \"%s/self/maps\" does not exist.", proc_root),
 				 errhint("vmastat needs a Linux /proc file system; vmastat_parse_smaps() works everywhere.")));
-	checked = true;
 }
 
+/* Kernels before 4.14 have no smaps_rollup */
 bool
 procfs_has_smaps_rollup(void)
 {
-	static int	has_rollup = -1;
+	return file_exists("self/smaps_rollup");
+}
 
-	if (has_rollup < 0)
-	{
-		struct stat st;
-
-		has_rollup = stat("/proc/self/smaps_rollup", &st) == 0;
-	}
-	return has_rollup != 0;
+/* The name of a file of the process, for messages */
+char *
+procfs_path(const ProcHandle *handle, const char *name)
+{
+	return psprintf("%s/%d/%s", proc_root, handle->pid, name);
 }
 
 static bool
@@ -82,7 +106,7 @@ procfs_open(ProcHandle *handle, int pid)
 {
 	char		path[MAXPGPATH];
 
-	snprintf(path, sizeof(path), "/proc/%d", pid);
+	snprintf(path, sizeof(path), "%s/%d", proc_root, pid);
 	handle->pid = pid;
 	handle->dirfd = OpenTransientFile(path, O_RDONLY | O_DIRECTORY);
 	if (handle->dirfd < 0)
@@ -129,7 +153,7 @@ procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not open file \"/proc/%d/%s\": %m", handle->pid, name),
+				 errmsg("could not open file \"%s\": %m", procfs_path(handle, name)),
 				 errhint("%s", procfs_hint)));
 	}
 
@@ -150,7 +174,7 @@ procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 			errno = save_errno;
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not read file \"/proc/%d/%s\": %m", handle->pid, name),
+					 errmsg("could not read file \"%s\": %m", procfs_path(handle, name)),
 					 errhint("%s", procfs_hint)));
 		}
 		if (nread == 0)
@@ -177,7 +201,7 @@ procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
 	if (!proc_status_parse(buf->data, buf->len, status, &error, &line_number))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("could not parse file \"/proc/%d/status\"", handle->pid),
+				 errmsg("could not parse file \"%s\"", procfs_path(handle, "status")),
 				 errdetail("Line %zu: %s.", line_number, error)));
 	return STATUS_HAS(status, STATUS_VM_RSS) && STATUS_HAS(status, STATUS_PPID);
 }
@@ -208,8 +232,8 @@ scan_children(int *nchildren)
 	int			n = 0;
 
 	initStringInfo(&buf);
-	dir = AllocateDir("/proc");
-	while ((de = ReadDir(dir, "/proc")) != NULL)
+	dir = AllocateDir(proc_root);
+	while ((de = ReadDir(dir, proc_root)) != NULL)
 	{
 		char	   *endptr;
 		long		pid = strtol(de->d_name, &endptr, 10);
@@ -285,7 +309,7 @@ procfs_server_pids(int *npids)
 	if (!pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &nchildren))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("could not parse file \"/proc/%d/%s\"", PostmasterPid, name)));
+				 errmsg("could not parse file \"%s/%d/%s\"", proc_root, PostmasterPid, name)));
 	pids = palloc((nchildren + 1) * sizeof(int));
 	pids[0] = PostmasterPid;
 	for (i = 0; i < nchildren; i++)

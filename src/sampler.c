@@ -32,6 +32,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "sampler.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
@@ -62,10 +63,12 @@ static double leak_min_r2 = 0.8;
 /* How often the launcher looks again while sampling is off */
 #define LAUNCHER_IDLE_MS (60 * 1000)
 
-void		_PG_init(void);
-
+/*
+ * Defines the settings of the leak finder and registers the launcher when
+ * preloaded.
+ */
 void
-_PG_init(void)
+sampler_init(void)
 {
 	BackgroundWorker worker;
 
@@ -118,8 +121,6 @@ _PG_init(void)
 							 0.8, 0.0, 1.0,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
-	MarkGUCPrefixReserved("vmastat");
-
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 

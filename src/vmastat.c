@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "procfs.h"
+#include "sampler.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -36,12 +37,22 @@
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
 PG_FUNCTION_INFO_V1(vmastat_vmas_pid);
 PG_FUNCTION_INFO_V1(vmastat_vmas_all);
 PG_FUNCTION_INFO_V1(vmastat_vmas_of);
 PG_FUNCTION_INFO_V1(vmastat_backend_pid);
 PG_FUNCTION_INFO_V1(vmastat_backends_all);
 PG_FUNCTION_INFO_V1(vmastat_parse_smaps);
+
+void
+_PG_init(void)
+{
+	procfs_define_settings();
+	sampler_init();
+	MarkGUCPrefixReserved("vmastat");
+}
 
 /* Columns of the per-VMA functions */
 enum
@@ -228,11 +239,30 @@ is_main_shmem(uint64_t start)
 }
 
 /*
+ * Raises the error for text the parser rejected: a file of the process, or
+ * text given by the user if handle is NULL.
+ */
+static void
+report_parse_error(const VmaParser *parser, const ProcHandle *handle, const char *name)
+{
+	if (handle != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("could not parse file \"%s\"", procfs_path(handle, name)),
+				 errdetail("Line %zu: %s.", parser->line_number, parser->error)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("could not parse smaps text"),
+			 errdetail("Line %zu: %s.", parser->line_number, parser->error)));
+}
+
+/*
  * Parses maps or smaps text into state->vmas; returns the number of VMAs.
- * source names the text in error messages.
+ * handle and name say where the text comes from, for errors.
  */
 static int
-parse_vmas(ProcScan *state, const char *text, size_t len, const char *source)
+parse_vmas(ProcScan *state, const char *text, size_t len,
+		   const ProcHandle *handle, const char *name)
 {
 	VmaParser	parser;
 	VmaParseResult result;
@@ -251,10 +281,7 @@ parse_vmas(ProcScan *state, const char *text, size_t len, const char *source)
 		if (result == VMA_PARSE_END)
 			break;
 		if (result == VMA_PARSE_ERROR)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("could not parse %s", source),
-					 errdetail("Line %zu: %s.", parser.line_number, parser.error)));
+			report_parse_error(&parser, handle, name);
 		n++;
 	}
 	return n;
@@ -367,14 +394,12 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 static int
 read_process_vmas(ProcScan *state, ProcHandle *handle)
 {
-	char		source[64];
 	ProcStatus	status;
 	int			nvmas;
 
 	if (!procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
 		return -1;
-	snprintf(source, sizeof(source), "file \"/proc/%d/smaps\"", handle->pid);
-	nvmas = parse_vmas(state, state->text.data, state->text.len, source);
+	nvmas = parse_vmas(state, state->text.data, state->text.len, handle, "smaps");
 
 	/* status read last proves the smaps text complete, see procfs.c */
 	if (!procfs_read_status(handle, &state->status_text, &status) ||
@@ -521,7 +546,7 @@ vmastat_parse_smaps(PG_FUNCTION_ARGS)
 
 	scan_begin(&state, fcinfo);
 	nvmas = parse_vmas(&state, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content),
-					   "smaps text");
+					   NULL, NULL);
 	/* saved text: the main segment's address range is not known */
 	vma_classify(state.vmas, nvmas, NULL, state.kinds);
 	emit_vma_rows(&state, nvmas, false, 0);
@@ -572,8 +597,6 @@ sum_maps(const Vma *vma, ProcSummary *summary)
 static bool
 read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summary)
 {
-	char		source[64];
-
 	summary->have_maps = false;
 	summary->mapped = summary->private_readonly = summary->shared = 0;
 	summary->vmas = 0;
@@ -587,24 +610,21 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 
 		if (!procfs_read(handle, "maps", &state->text) || state->text.len == 0)
 			return false;
-		snprintf(source, sizeof(source), "file \"/proc/%d/maps\"", handle->pid);
 		vma_parser_init(&parser, state->text.data, state->text.len);
 		while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
 			sum_maps(&vma, summary);
 		if (result == VMA_PARSE_ERROR)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("could not parse %s", source),
-					 errdetail("Line %zu: %s.", parser.line_number, parser.error)));
+			report_parse_error(&parser, handle, "maps");
 		summary->have_maps = true;
 
 		if (!procfs_read(handle, "smaps_rollup", &state->text) || state->text.len == 0)
 			return false;
-		snprintf(source, sizeof(source), "file \"/proc/%d/smaps_rollup\"", handle->pid);
-		if (parse_vmas(state, state->text.data, state->text.len, source) != 1)
+		if (parse_vmas(state, state->text.data, state->text.len, handle,
+					   "smaps_rollup") != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("could not parse %s", source),
+					 errmsg("could not parse file \"%s\"",
+							procfs_path(handle, "smaps_rollup")),
 					 errdetail("The file does not hold exactly one summary.")));
 		summary->rollup = state->vmas[0];
 	}
@@ -615,8 +635,7 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 
 		if (!procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
 			return false;
-		snprintf(source, sizeof(source), "file \"/proc/%d/smaps\"", handle->pid);
-		nvmas = parse_vmas(state, state->text.data, state->text.len, source);
+		nvmas = parse_vmas(state, state->text.data, state->text.len, handle, "smaps");
 		for (i = 0; i < nvmas; i++)
 			sum_maps(&state->vmas[i], summary);
 		summary->have_maps = true;
