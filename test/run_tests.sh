@@ -50,7 +50,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	make -C "$srcdir/test/leak" -s install PG_CONFIG="$PG_CONFIG"
 	# the checkout may sit where the test user cannot read: use a copy
 	copy=$(mktemp -d /tmp/vmastat-src.XXXXXX)
-	trap 'rm -rf "$copy"' EXIT
+	# huge pages for test/t/022_hugepages.pl, given back afterwards
+	hugepages=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo "")
+	trap 'rm -rf "$copy"; [ -z "$hugepages" ] || echo "$hugepages" >/proc/sys/vm/nr_hugepages 2>/dev/null || true' EXIT
+	if [ -n "$hugepages" ] && [ "$hugepages" -lt 128 ]; then
+		echo 128 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+	fi
 	tar -C "$srcdir" --exclude=./test/fuzz/corpus --exclude=./tmp_check \
 		--exclude=./results -cf - . | tar -C "$copy" -xf -
 	chown -R "$test_user": "$copy"
