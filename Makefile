@@ -19,8 +19,12 @@ PROVE_TESTS = test/t/*.pl
 EXTRA_CLEAN = test/unit/vma_parser_test
 
 PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# without PostgreSQL's development files only "make demo" works: it
+# installs them first
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+endif
 
 # The parser and the classification are plain C: their unit tests build
 # without PostgreSQL, with the sanitizers on.
@@ -39,7 +43,17 @@ unittest: test/unit/vma_parser_test
 test: all
 	test/run_tests.sh
 
-demo: all
+demo:
 	test/demo.sh
 
-.PHONY: unittest test demo
+# Static analysis of src/; clang-tidy's choices are in .clang-tidy
+LINT_DEFINES = -D__linux__ -D__$(shell uname -m)__ -D__GNUC__=12 -D_GNU_SOURCE
+lint:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,performance,portability,style \
+		--suppress=missingIncludeSystem \
+		$(LINT_DEFINES) -Isrc -I$(includedir_server) src/
+	clang-tidy --quiet src/*.c -- -Isrc -I$(includedir_server) -D_GNU_SOURCE
+
+.PHONY: unittest test demo lint
+

@@ -348,7 +348,7 @@ vmastat_sampler_main(Datum main_arg)
 
 	for (;;)
 	{
-		TimestampTz now;
+		TimestampTz current;
 
 		CHECK_FOR_INTERRUPTS();
 		reload_settings_if_asked();
@@ -357,10 +357,10 @@ vmastat_sampler_main(Datum main_arg)
 			strcmp(sample_database, dbname) != 0)
 			proc_exit(0);
 
-		now = GetCurrentTimestamp();
-		if (now >= next_sample)
+		current = GetCurrentTimestamp();
+		if (current >= next_sample)
 		{
-			bool		prune = TimestampDifferenceExceeds(last_prune, now,
+			bool		prune = TimestampDifferenceExceeds(last_prune, current,
 														   PRUNE_INTERVAL_MS);
 
 			PG_TRY();
@@ -370,7 +370,7 @@ vmastat_sampler_main(Datum main_arg)
 				MemoryContextSwitchTo(loop_context);
 				installed = take_sample(prune);
 				if (installed && prune)
-					last_prune = now;
+					last_prune = current;
 				if (!installed && !missing_logged)
 					ereport(LOG,
 							(errmsg("vmastat sampler is waiting for the extension in database \"%s\"",
@@ -390,7 +390,7 @@ vmastat_sampler_main(Datum main_arg)
 			}
 			PG_END_TRY();
 			MemoryContextReset(loop_context);
-			next_sample = TimestampTzPlusMilliseconds(now, sample_interval * 1000);
+			next_sample = TimestampTzPlusMilliseconds(current, sample_interval * 1000);
 		}
 
 		/* a reload wakes the latch early; the schedule stays */

@@ -265,12 +265,13 @@ parse_vmas(ProcScan *state, const char *text, size_t len,
 		   const ProcHandle *handle, const char *name)
 {
 	VmaParser	parser;
-	VmaParseResult result;
 	int			n = 0;
 
 	vma_parser_init(&parser, text, len);
 	for (;;)
 	{
+		VmaParseResult result;
+
 		if (n == state->max_vmas)
 		{
 			state->max_vmas *= 2;
@@ -444,14 +445,14 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	int			pid = PG_GETARG_INT32(0);
 	ProcScan	state;
 	ProcHandle	handle;
-	int			nvmas;
 
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo);
 	if (open_server_process(&state, &handle, pid))
 	{
-		nvmas = read_process_vmas(&state, &handle);
+		int			nvmas = read_process_vmas(&state, &handle);
+
 		procfs_close(&handle);
 		if (nvmas >= 0)
 			emit_vma_rows(&state, nvmas, true, pid);
@@ -725,7 +726,7 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 static void
 set_backend_type(ProcScan *state, ProcHandle *handle, Datum *values, bool *nulls)
 {
-	BackendTypeEntry key;
+	BackendTypeEntry key = {handle->pid, NULL};
 	BackendTypeEntry *entry;
 	text	   *from_title;
 
@@ -735,7 +736,6 @@ set_backend_type(ProcScan *state, ProcHandle *handle, Datum *values, bool *nulls
 		values[SUM_COL_BACKEND_TYPE] = CStringGetTextDatum("postmaster");
 		return;
 	}
-	key.pid = handle->pid;
 	entry = bsearch(&key, state->types, state->ntypes, sizeof(BackendTypeEntry),
 					compare_backend_type_pid);
 	if (entry != NULL && entry->backend_type != NULL)

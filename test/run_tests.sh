@@ -18,7 +18,8 @@ bindir=$("$PG_CONFIG" --bindir)
 test_user=${VMASTAT_TEST_USER:-postgres}
 
 run_cluster_tests() {
-	local work port status=0
+	# work is global: the EXIT trap reads it after the function returned
+	local port status=0
 	work=$(mktemp -d "${TMPDIR:-/tmp}/vmastat-test.XXXXXX")
 	port=$((20000 + RANDOM % 20000))
 	stop_cluster() {
