@@ -10,7 +10,7 @@ OBJS = \
 	src/vmastat.o
 
 EXTENSION = vmastat
-DATA = sql/vmastat--1.0.sql
+DATA = sql/vmastat--1.0.sql sql/vmastat--1.0--1.1.sql
 PGFILEDESC = "vmastat - memory of server processes from /proc"
 
 REGRESS = vmastat leaks

@@ -1,0 +1,89 @@
+# Upgrades: installing 1.0 and updating gives exactly what a fresh install
+# of the default version gives, compared object by object in the catalogs:
+# definitions, columns, comments, privileges, indexes.  And every object and
+# setting of the extension is documented in the README.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('postgres', 'CREATE DATABASE updated');
+$node->safe_psql('fresh', 'CREATE EXTENSION vmastat');
+$node->safe_psql('updated', "CREATE EXTENSION vmastat VERSION '1.0'");
+is($node->safe_psql('updated', "SELECT extversion FROM pg_extension WHERE extname = 'vmastat'"),
+	'1.0', 'version 1.0 installs');
+$node->safe_psql('updated', 'ALTER EXTENSION vmastat UPDATE');
+
+my $default_version = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'vmastat'");
+is($node->safe_psql('updated', "SELECT extversion FROM pg_extension WHERE extname = 'vmastat'"),
+	$default_version, "1.0 updates to the default version $default_version");
+
+# One line per member object: its identity, definition, columns with types
+# and comments, comment, privileges; and the indexes of its tables
+my $describe = q{
+WITH members AS (
+    SELECT d.classid, d.objid
+    FROM pg_depend d
+    WHERE d.refclassid = 'pg_extension'::regclass
+      AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vmastat')
+      AND d.deptype = 'e'
+)
+SELECT pg_describe_object(m.classid, m.objid, 0) || E'\n' ||
+       CASE m.classid
+           WHEN 'pg_proc'::regclass THEN
+               pg_get_functiondef(m.objid) || ' acl=' ||
+               coalesce((SELECT proacl::text FROM pg_proc WHERE oid = m.objid), '')
+           WHEN 'pg_class'::regclass THEN
+               (SELECT relkind::text || ' acl=' || coalesce(relacl::text, '')
+                FROM pg_class WHERE oid = m.objid) || E'\n' ||
+               coalesce(pg_get_viewdef(m.objid), '') || E'\n' ||
+               (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) ||
+                                  ' ' || attnotnull::text || ' ' ||
+                                  coalesce(col_description(attrelid, attnum), '-'),
+                                  E'\n' ORDER BY attnum)
+                FROM pg_attribute
+                WHERE attrelid = m.objid AND attnum > 0 AND NOT attisdropped) || E'\n' ||
+               coalesce((SELECT string_agg(pg_get_indexdef(indexrelid), E'\n'
+                                           ORDER BY pg_get_indexdef(indexrelid))
+                         FROM pg_index WHERE indrelid = m.objid), '')
+           ELSE ''
+       END || E'\ncomment: ' ||
+       coalesce(obj_description(m.objid,
+                                CASE m.classid WHEN 'pg_proc'::regclass THEN 'pg_proc'
+                                               ELSE 'pg_class' END), '-')
+FROM members m
+ORDER BY 1;
+};
+my $fresh = $node->safe_psql('fresh', $describe);
+my $updated = $node->safe_psql('updated', $describe);
+ok(length($fresh) > 1000, 'the description covers the objects');
+is($updated, $fresh, 'an updated 1.0 has exactly the objects of a fresh install');
+
+# Documentation: every member object and every setting appears in README.md
+my $readme = slurp_file('README.md');
+my @names = split /\n/, $node->safe_psql('fresh', q{
+SELECT DISTINCT coalesce(p.proname::text, c.relname::text)
+FROM pg_depend d
+    LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+    LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vmastat')
+  AND d.deptype = 'e'
+ORDER BY 1});
+push @names, split /\n/, $node->safe_psql('fresh',
+	"LOAD 'vmastat'; SELECT name FROM pg_settings WHERE name LIKE 'vmastat.%' ORDER BY 1");
+cmp_ok(scalar @names, '>', 15, 'the objects and settings were listed');
+for my $name (@names)
+{
+	like($readme, qr/\b\Q$name\E\b/, "README.md documents $name");
+}
+
+$node->stop;
+done_testing();
