@@ -63,3 +63,25 @@ lint:
 
 .PHONY: unittest test demo lint
 
+# libFuzzer target for the same sources.  "make fuzz" runs it for
+# FUZZ_SECONDS on a corpus seeded from the fixtures; crashes are written
+# to test/fuzz/corpus/artifacts/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 32768
+FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Isrc
+EXTRA_CLEAN += test/fuzz/fuzz_parser
+
+test/fuzz/fuzz_parser: test/fuzz/fuzz_parser.c $(PARSER_SRCS) $(PARSER_HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parser.c $(PARSER_SRCS)
+
+fuzz: test/fuzz/fuzz_parser
+	mkdir -p test/fuzz/corpus/inputs test/fuzz/corpus/artifacts
+	cp test/fixtures/*.maps test/fixtures/*.smaps test/fixtures/*.smaps_rollup \
+		test/fixtures/*.status test/fuzz/corpus/inputs/
+	test/fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+		-dict=test/fuzz/proc.dict -artifact_prefix=test/fuzz/corpus/artifacts/ \
+		-print_final_stats=1 test/fuzz/corpus/inputs
+
+.PHONY: fuzz

@@ -60,6 +60,20 @@ looks_like_main_shmem(const Vma *vma)
 		path_starts_with(vma, "/memfd:");
 }
 
+/*
+ * Names of shared memory objects other than System V segments: POSIX
+ * shared memory, shared anonymous mappings, memfds.  A shared mapping of any
+ * other file (the gconv cache, a mapped data file) is a file mapping.
+ */
+static bool
+is_shmem_object(const Vma *vma)
+{
+	return path_starts_with(vma, "/dev/shm/") ||
+		path_starts_with(vma, "/dev/zero") ||
+		path_starts_with(vma, "/anon_hugepage") ||
+		path_starts_with(vma, "/memfd:");
+}
+
 static bool
 same_file(const Vma *a, const Vma *b)
 {
@@ -103,6 +117,8 @@ classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind, bool in_object,
 			return VMA_KIND_DSM;
 		if (is_main_shmem == NULL && looks_like_main_shmem(vma))
 			return VMA_KIND_SHM_MAIN;
+		if (!is_shmem_object(vma))
+			return VMA_KIND_FILE;
 		return VMA_KIND_SHARED;
 	}
 	if (vma->path == NULL)
