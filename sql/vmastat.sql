@@ -33,7 +33,7 @@ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vmastat')
 ORDER BY p.oid::regprocedure::text;
 
 -- the extension is not trusted
-SELECT trusted FROM pg_available_extension_versions WHERE name = 'vmastat';
+SELECT bool_or(trusted) AS trusted FROM pg_available_extension_versions WHERE name = 'vmastat';
 
 -- this backend and the postmaster are server processes
 SELECT count(*) = 1 AS found_self FROM vmastat_backends() WHERE pid = pg_backend_pid();
