@@ -45,6 +45,16 @@ fi
 
 make -C "$srcdir" -s PG_CONFIG="$PG_CONFIG"
 make -C "$srcdir" -s unittest PG_CONFIG="$PG_CONFIG"
+# a short fuzzing pass; "make fuzz" alone runs longer
+fuzz_log=$(mktemp)
+if ! make -C "$srcdir" -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" \
+	PG_CONFIG="$PG_CONFIG" >"$fuzz_log" 2>&1; then
+	cat "$fuzz_log"
+	rm -f "$fuzz_log"
+	exit 1
+fi
+grep -E '^(Done|stat::number_of_executed_units)' "$fuzz_log" || true
+rm -f "$fuzz_log"
 
 if [ "$(id -u)" -eq 0 ]; then
 	make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
