@@ -85,3 +85,12 @@ fuzz: test/fuzz/fuzz_parser
 		-print_final_stats=1 test/fuzz/corpus/inputs
 
 .PHONY: fuzz
+
+# "make test" against the other PostgreSQL versions too, each in a Debian
+# chroot made by debootstrap (as root); see test/matrix.sh for the settings.
+MATRIX_VERSIONS ?= 17 18 19
+
+matrix:
+	MATRIX_VERSIONS="$(MATRIX_VERSIONS)" test/matrix.sh
+
+.PHONY: matrix
