@@ -1,0 +1,129 @@
+# Samples without preloading vmastat: pg_cron, preloaded instead, runs
+# vmastat_snapshot() and vmastat_history_prune() as the README's recipe
+# says.  pg_cron before 1.5 (Debian 12 ships 1.4) knows only cron's
+# minutes, so the snapshot job runs every minute and the test waits for two
+# runs, two minutes at most; with 1.5 or later it runs every 2 seconds.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('pg_cron');
+my $pkglibdir = $node->config_data('--pkglibdir');
+my $sharedir = $node->config_data('--sharedir');
+my $major = $node->pg_version->major;
+plan skip_all =>
+  "pg_cron is not installed (Debian package postgresql-$major-cron)"
+  unless -e "$pkglibdir/pg_cron.so" && -e "$sharedir/extension/pg_cron.control";
+
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+# jobs run in background workers: no connection, no pg_hba.conf entry
+cron.use_background_workers = on
+max_worker_processes = 16
+});
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE EXTENSION vmastat; CREATE EXTENSION pg_cron');
+
+is($node->safe_psql('postgres', 'SHOW shared_preload_libraries'),
+	'pg_cron', 'vmastat is not preloaded');
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM vmastat_backends(fast => true) WHERE backend_type LIKE 'vmastat%'"),
+	0,
+	'no vmastat background worker runs');
+
+my $cron_version = $node->safe_psql('postgres',
+	"SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'");
+# "1.4-1" in Debian 12
+my ($cron_major, $cron_minor) = $cron_version =~ /^(\d+)\.(\d+)/
+  or die "unexpected pg_cron version $cron_version";
+my $seconds = $cron_major > 1 || ($cron_major == 1 && $cron_minor >= 5);
+my $schedule = $seconds ? '2 seconds' : '* * * * *';
+note("pg_cron $cron_version: schedule '$schedule'");
+
+# A sample older than a day, for the pruning job
+$node->safe_psql('postgres',
+	"INSERT INTO vmastat_history (sample_time, pid, backend_type, rss, rss_anon, swap)
+	 VALUES (now() - interval '2 days', 1, 'client backend', 0, 0, 0)");
+
+my $snapshot_job = $node->safe_psql('postgres',
+	"SELECT cron.schedule('vmastat-snapshot', '$schedule', 'SELECT vmastat_snapshot()')");
+my $prune_job = $node->safe_psql('postgres',
+	"SELECT cron.schedule('vmastat-prune', '$schedule', \$\$SELECT vmastat_history_prune('1 day')\$\$)");
+like($snapshot_job, qr/^\d+$/, 'the snapshot job is scheduled');
+
+# Two runs of the snapshot job
+$node->poll_query_until('postgres',
+	"SELECT count(*) >= 2 FROM cron.job_run_details
+	 WHERE jobid = $snapshot_job AND status = 'succeeded'")
+  or die 'pg_cron did not run the snapshot job twice: '
+  . $node->safe_psql('postgres', 'SELECT * FROM cron.job_run_details');
+
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM cron.job_run_details WHERE status NOT IN ('succeeded', 'running', 'starting')"),
+	0,
+	'no job run failed');
+
+# Every successful run left one sample, taken while it ran
+my $runs = $node->safe_psql('postgres',
+	"SELECT count(*) FROM cron.job_run_details WHERE jobid = $snapshot_job AND status = 'succeeded'");
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM cron.job_run_details AS r
+		 WHERE r.jobid = $snapshot_job AND r.status = 'succeeded'
+		   AND (SELECT count(DISTINCT h.sample_time) FROM vmastat_history AS h
+		        WHERE h.sample_time BETWEEN r.start_time AND r.end_time) = 1"),
+	$runs,
+	"each of the $runs runs took one sample");
+cmp_ok(
+	$node->safe_psql('postgres',
+		"SELECT count(DISTINCT sample_time) FROM vmastat_history
+		 WHERE sample_time > now() - interval '1 day'"),
+	'>=', 2,
+	'samples arrive one run after the other');
+
+# A sample covers the cluster: the postmaster, auxiliary processes, pg_cron's
+# launcher and the worker that ran the job
+my $last = "(SELECT max(sample_time) FROM vmastat_history)";
+is( $node->safe_psql('postgres',
+		"SELECT string_agg(DISTINCT backend_type, ',' ORDER BY backend_type)
+		 FROM vmastat_history
+		 WHERE sample_time = $last
+		   AND backend_type IN ('postmaster', 'checkpointer', 'pg_cron launcher')"),
+	'checkpointer,pg_cron launcher,postmaster',
+	'a sample has the postmaster, the checkpointer and pg_cron\'s launcher');
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM vmastat_history
+		 WHERE sample_time = $last AND rss_anon IS NULL"),
+	0,
+	'every process of a sample has its counters');
+is( $node->safe_psql('postgres',
+		"SELECT count(*) > 0 FROM vmastat_history
+		 WHERE sample_time = $last AND backend_type = 'pg_cron'"),
+	't',
+	'the worker that ran the job is in its own sample');
+
+# The pruning job removed the old sample
+$node->poll_query_until('postgres',
+	"SELECT count(*) >= 1 FROM cron.job_run_details
+	 WHERE jobid = $prune_job AND status = 'succeeded'")
+  or die 'pg_cron did not run the pruning job';
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM vmastat_history WHERE sample_time < now() - interval '1 day'"),
+	0,
+	'the pruning job removed the sample older than a day');
+
+# Unscheduled, no more samples
+$node->safe_psql('postgres',
+	"SELECT cron.unschedule('vmastat-snapshot'), cron.unschedule('vmastat-prune')");
+is($node->safe_psql('postgres', 'SELECT count(*) FROM cron.job'), 0, 'the jobs are unscheduled');
+
+$node->stop;
+ok(!$node->log_contains('terminated by signal'), 'no process crashed');
+
+done_testing();
