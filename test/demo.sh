@@ -5,9 +5,12 @@
 # On a Debian or Ubuntu machine, installs what is missing with apt (a
 # PostgreSQL server of version 15 or later, its server-dev package, a C
 # toolchain), builds and installs vmastat, starts a throwaway cluster on a
-# private socket directory, opens a few sessions that do real work, and shows
-# what vmastat reports about them.  The cluster and its files are removed at
-# the end, on failure and on Ctrl-C as well.
+# private socket directory, opens a few sessions that do real work and one
+# that leaks memory, and shows what vmastat reports about them: who owns
+# what, why RSS misleads, and how the background sampler's history finds the
+# leaking session.  The cluster and its files are removed at the end, on
+# failure and on Ctrl-C as well.  It takes about a minute, most of it
+# waiting for the leak finder to have enough samples.
 #
 # Run it as root, through sudo, or as an ordinary user who may use sudo.
 # PostgreSQL refuses to run as root: started by root the cluster runs as the
@@ -25,6 +28,9 @@ min_major=15
 table_rows=350000			# about 50 MB: under a quarter of shared_buffers,
 							# so a sequential scan goes through shared buffers
 sort_rows=1000000			# an in-memory sort that holds about 150 MB
+leak_pause=0.02				# seconds between two statements the leaking
+							# session prepares (8 kB or more each)
+leak_wait=60				# seconds to wait for the leak finder's verdict
 
 # libpq settings of the caller must not redirect the demo's connections
 while read -r var; do
@@ -172,6 +178,7 @@ fi
 #
 work=
 server_starting=false
+midline=false				# a progress line waits for its end
 session_pids=()
 session_fds=()
 
@@ -182,6 +189,7 @@ cleanup() {
 	trap - EXIT
 	trap '' INT TERM HUP QUIT PIPE
 	set +e
+	$midline && printf '\n' 2>/dev/null
 	for fd in "${session_fds[@]}"; do
 		exec {fd}>&-
 	done
@@ -257,6 +265,12 @@ shared_buffers = 256MB
 huge_pages = off
 # JIT would map LLVM's libraries into the sorting session and blur the picture
 jit = off
+# section 5 picks the leaking backend's lines out of the server log
+log_line_prefix = '%m [%p] '
+# the leak finder's background sampler: one sample of every process a second
+shared_preload_libraries = 'vmastat'
+vmastat.database = 'postgres'
+vmastat.sample_interval = 1
 EOF
 server_starting=true
 as_owner "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 start >/dev/null ||
@@ -266,6 +280,17 @@ psql_base=("$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$work" -p "$port")
 
 sql() {
 	as_owner "${psql_base[@]}" -d "dbname=postgres application_name=demo_report" "$@"
+}
+
+# sql with its output to a file, for the polling loops: run in the
+# background and waited for with the wait builtin, which Ctrl-C interrupts
+# at once.  Bash ignores a SIGINT that arrives while a foreground command
+# catches it itself, as psql does to cancel its query.
+sql_to() {
+	local out=$1
+	shift
+	sql "$@" >"$out" 2>&1 &
+	wait $!
 }
 
 sql -c "CREATE EXTENSION vmastat" -c "
@@ -284,7 +309,7 @@ open_session() {
 	printf '%s\n' "$sql" >&"$fd"
 }
 
-say "demo: opening four sessions that do some work"
+say "demo: opening five sessions that do some work, one of them leaking memory"
 open_session demo_scan "SET max_parallel_workers_per_gather = 0;
 SELECT count(*) FROM demo_big;
 SELECT 'ready';"
@@ -296,19 +321,32 @@ FETCH 1 FROM sorted;
 SELECT 'ready';"
 open_session demo_idle "SELECT 'ready';"
 open_session demo_sleep "DO \$\$ BEGIN LOOP PERFORM pg_sleep(0.5); END LOOP; END \$\$;"
+# Prepares a new statement again and again and never deallocates one, as a
+# client does that gives every query a statement name of its own
+open_session demo_leak "DO \$\$
+DECLARE i integer := 0;
+BEGIN
+	LOOP
+		i := i + 1;
+		EXECUTE format('PREPARE stmt_%s AS SELECT filler FROM demo_big WHERE id = \$1 + %s', i, i);
+		PERFORM pg_sleep($leak_pause);
+	END LOOP;
+END \$\$;"
 
 # Wait until each session has done its work
 ready=0
 for i in $(seq 1 120); do
-	ready=$(sql -At -c "
+	sql_to "$work/poll.out" -At -c "
 		SELECT count(*) FROM pg_stat_activity
 		WHERE (application_name IN ('demo_scan', 'demo_sort', 'demo_idle')
 		       AND state <> 'active' AND query LIKE 'SELECT ''ready''%')
-		   OR (application_name = 'demo_sleep' AND wait_event = 'PgSleep')")
-	[ "$ready" -eq 4 ] && break
+		   OR (application_name IN ('demo_sleep', 'demo_leak') AND wait_event = 'PgSleep')" ||
+		{ cat "$work/poll.out" >&2; die "could not read pg_stat_activity"; }
+	ready=$(<"$work/poll.out")
+	[ "$ready" -eq 5 ] && break
 	sleep 0.5
 done
-if [ "$ready" -ne 4 ]; then
+if [ "$ready" -ne 5 ]; then
 	tail -n 5 "$work"/demo_*.log >&2
 	die "the sessions did not get ready in 60 seconds"
 fi
@@ -321,6 +359,10 @@ The cluster has shared_buffers = 256MB and these sessions (application_name):
               result open in a cursor, idle in transaction
   demo_idle   connected, did nothing
   demo_sleep  runs pg_sleep() in a loop
+  demo_leak   prepares a new statement every few milliseconds and never
+              deallocates one: it leaks memory, about 8 kB a statement
+The background sampler (vmastat launcher, vmastat sampler) takes a sample of
+every server process each second into the table vmastat_history.
 EOF
 
 heading "1. Every server process, by the memory it owns" \
@@ -402,6 +444,175 @@ FROM lie AS a, lie AS b,
          'rss_anon + swap: its own memory')
      ) AS m(measure, alone, shared, meaning)
 WHERE a.step = 1 AND b.step = 2;
+EOF
+
+heading "4. Finding the leak: vmastat_leaks" \
+	"All along, the sampler has written the status counters of every process to" \
+	"vmastat_history, once a second (vmastat.sample_interval = 1; the fast path," \
+	"no page-table walk). vmastat_leaks lists the processes whose owned memory" \
+	"(rss_anon + swap) grows steadily. With the default thresholds, used here" \
+	"unchanged, a process is a suspect once it has at least 10 samples over at" \
+	"least 30 s and its owned memory grows at least 100 kB a minute along a" \
+	"least-squares line that fits (r2 >= 0.8), and at half that rate or more" \
+	"over the later half of its samples. Shared buffers touched never count;" \
+	"warm-up-then-flat, grow-then-free and noise do not qualify."
+
+# Prints a progress line that the next one overwrites on a terminal;
+# elsewhere only every fifth is printed
+progress() {
+	if [ -t 1 ]; then
+		printf '\r%-79s' "$1"
+		midline=true
+	elif [ $(($2 % 5)) -eq 0 ]; then
+		printf '%s\n' "$1"
+	fi
+}
+progress_end() {
+	if $midline; then
+		printf '\n'
+		midline=false
+	fi
+}
+
+found=false
+for i in $(seq 1 "$leak_wait"); do
+	sql_to "$work/poll.out" -At -F ' ' -c "
+		SELECT g.samples, extract(epoch FROM g.last_seen - g.first_seen)::integer,
+		       EXISTS (SELECT FROM vmastat_leaks AS l
+		               WHERE l.pid = g.pid AND l.backend_start = g.backend_start),
+		       pg_size_pretty(g.anon_delta)
+		FROM vmastat_growth AS g
+		     JOIN pg_stat_activity AS a
+		       ON a.pid = g.pid AND a.backend_start = g.backend_start
+		WHERE a.application_name = 'demo_leak'" ||
+		{ progress_end; cat "$work/poll.out" >&2; die "could not read vmastat_growth"; }
+	samples= span= suspect= delta=
+	read -r samples span suspect delta <"$work/poll.out" || true
+	if [ -z "$samples" ] && [ "$i" -ge 5 ]; then
+		progress_end
+		tail -n 5 "$work/demo_leak.log" >&2
+		die "the leaking session demo_leak is not sampled"
+	fi
+	if [ "$suspect" = t ]; then
+		found=true
+		progress "demo: demo_leak is a suspect, sampled ${samples}x over $span s, owned +$delta" 0
+		break
+	fi
+	progress "demo: demo_leak sampled ${samples:-0}x over ${span:-0} s, owned +${delta:-0 bytes}; no verdict yet" "$i"
+	sleep 1
+done
+progress_end
+$found || die "demo_leak was not listed in vmastat_leaks within $leak_wait seconds"
+echo
+
+leak=$(sql -At -c "SELECT pid FROM vmastat_leaks WHERE application_name = 'demo_leak'")
+sql -v leak="$leak" <<'EOF'
+\pset footer off
+\echo 'Query: SELECT ... FROM vmastat_leaks'
+\echo '(rate is anon_rate, bytes per minute; r2 is anon_r2; owned is anon_first -> anon_last)'
+\echo
+\x on
+SELECT pid,
+       application_name,
+       state,
+       pg_size_pretty(anon_rate) || ' per minute' AS rate,
+       round(anon_r2::numeric, 3) AS r2,
+       samples,
+       date_trunc('second', span) AS span,
+       pg_size_pretty(anon_first) || ' -> ' || pg_size_pretty(anon_last) AS owned,
+       trend,
+       kinds_grown,
+       left(regexp_replace(query, '\s+', ' ', 'g'), 60) AS query
+FROM vmastat_leaks;
+\x off
+\echo
+\echo 'Which kinds of memory grew in demo_leak: vmastat_leak_kinds. The sampler'
+\echo 'reads smaps (a page-table walk) only for a process seen for the first time'
+\echo 'and for one whose owned memory grew by a step (1 MB, or 10% if more); these'
+\echo 'are the changes between its first and its last such reading.'
+\echo 'Query: SELECT ... FROM vmastat_leak_kinds WHERE pid = ...'
+\echo
+SELECT kind,
+       vmas_delta AS vmas,
+       pg_size_pretty(size_delta) AS size,
+       pg_size_pretty(rss_delta) AS rss,
+       pg_size_pretty(anonymous_delta) AS anonymous,
+       pg_size_pretty(swap_delta) AS swap,
+       date_trunc('second', last_time - first_time) AS "between"
+FROM vmastat_leak_kinds
+WHERE (pid, backend_start) IN
+      (SELECT pid, backend_start FROM vmastat_leaks WHERE pid = :leak)
+  AND (rss_delta <> 0 OR size_delta <> 0 OR swap_delta <> 0)
+ORDER BY rss_delta + swap_delta DESC, kind;
+EOF
+
+heading "5. Next: what inside demo_leak holds the memory" \
+	"PostgreSQL allocates through memory contexts, and lists those of a backend" \
+	"on request: SELECT pg_log_backend_memory_contexts($leak);" \
+	"(superusers, and roles granted EXECUTE on it). The backend writes the list" \
+	"to the server log, not to the client: here $work/server.log." \
+	"Its lines for demo_leak, without the block and free figures, shortened:"
+
+log_lines_before=$(wc -l <"$work/server.log")
+sql -At -c "SELECT pg_log_backend_memory_contexts($leak)" >/dev/null
+logged=false
+for i in $(seq 1 20); do
+	if tail -n +"$((log_lines_before + 1))" "$work/server.log" |
+		grep -q "\[$leak\] LOG:  Grand total"; then
+		logged=true
+		break
+	fi
+	sleep 0.5
+done
+$logged || say "demo: demo_leak has not written all of its memory contexts within 10 seconds"
+# The top of the tree, the big contexts under it, the first prepared
+# statement's contexts, and the total
+tail -n +"$((log_lines_before + 1))" "$work/server.log" | awk -v tag="[$leak] LOG:  " '
+	function show(line) {
+		if (skipped > 0) {
+			printf "  ... %d more CachedPlanSource contexts like it, each with a CachedPlanQuery\n", skipped
+			skipped = 0
+		}
+		if (length(line) > 77)
+			line = substr(line, 1, 74) "..."
+		print "  " line
+	}
+	index($0, tag) == 0 { next }
+	{ line = substr($0, index($0, tag) + length(tag)) }
+	line ~ /^logging memory contexts of PID / { on = 1; next }
+	!on { next }
+	{
+		gsub(/ in [0-9]+ blocks?/, "", line)
+		gsub(/; [0-9]+ free \([0-9]+ chunks?\)/, "", line)
+	}
+	line ~ /^Grand total:/ { show(line); exit }
+	line ~ /^level: 2; CachedPlanSource:/ {
+		if (plans++ == 0) { show(line); query_next = 1 } else skipped++
+		next
+	}
+	line ~ /^level: 3; CachedPlanQuery:/ {
+		if (query_next) show(line)
+		query_next = 0
+		next
+	}
+	{
+		level = substr(line, 8, index(line, ";") - 8) + 0
+		total = 0
+		if (match(line, /[0-9]+ total/))
+			total = substr(line, RSTART, RLENGTH - 6) + 0
+		if (level == 0 || (level == 1 && total >= 131072))
+			show(line)
+	}'
+
+cat <<'EOF'
+
+CacheMemoryContext holds a CachedPlanSource (with its CachedPlanQuery) for
+every prepared statement, named by the statement's text; only the first 100
+children of a context are listed, the rest are summed up in "more child
+contexts". The session prepares statements and never deallocates them:
+DEALLOCATE (or DEALLOCATE ALL) in that session, or its end, gives the memory
+back. The fix belongs in the client: deallocate the statements it no longer
+needs, or reuse their names.
 EOF
 
 echo
