@@ -94,3 +94,30 @@ matrix:
 	MATRIX_VERSIONS="$(MATRIX_VERSIONS)" test/matrix.sh
 
 .PHONY: matrix
+
+# "make bench": vmastat against the kernel floor and against pmap and smem,
+# on a throwaway cluster with many idle sessions; settings come from the
+# environment or the command line (make bench SESSIONS=1000 PASSES=3), see
+# test/bench/bench.sh.  The programs below are its helpers.
+BENCH_CFLAGS = -std=c11 -O2 -Wall -Wextra
+BENCH_PROGRAMS = test/bench/floor test/bench/sessions test/bench/parse_bench \
+	test/bench/lockprobe
+EXTRA_CLEAN += $(BENCH_PROGRAMS)
+
+test/bench/floor: test/bench/floor.c
+	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/floor.c
+
+test/bench/sessions: test/bench/sessions.c
+	$(CC) $(BENCH_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+		test/bench/sessions.c -L$(shell $(PG_CONFIG) --libdir) -lpq
+
+test/bench/parse_bench: test/bench/parse_bench.c $(PARSER_SRCS) $(PARSER_HDRS)
+	$(CC) $(BENCH_CFLAGS) -Isrc -o $@ test/bench/parse_bench.c $(PARSER_SRCS)
+
+test/bench/lockprobe: test/bench/lockprobe.c
+	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/lockprobe.c
+
+bench: all $(BENCH_PROGRAMS)
+	test/bench/bench.sh
+
+.PHONY: bench
