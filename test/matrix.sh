@@ -198,7 +198,7 @@ in_chroot() {
 # Installs what the suite needs; the clang runtime (for the sanitizers and
 # libFuzzer) must match the version of the suite's default clang.
 install_packages() {
-	local root=$1 version=$2 clang_version pkgs
+	local root=$1 version=$2 clang_version pkgs optional
 	in_chroot "$root" apt-get -q update
 	clang_version=$(in_chroot "$root" apt-cache depends clang |
 		sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
@@ -206,6 +206,15 @@ install_packages() {
 	pkgs="build-essential perl libipc-run-perl procps smem
 		clang libclang-rt-$clang_version-dev
 		postgresql-$version postgresql-server-dev-$version"
+	# Where the suite has them: JIT (a package of its own from 18 on, only
+	# recommended) and pg_cron, whose test skips without it.  Not the
+	# Prometheus exporter: from 0.12 on it opens a connection of its own for
+	# each scrape, which the exporter test does not expect.
+	for optional in "postgresql-$version-jit" "postgresql-$version-cron"; do
+		if in_chroot "$root" apt-cache show "$optional" >/dev/null 2>&1; then
+			pkgs="$pkgs $optional"
+		fi
+	done
 	# shellcheck disable=SC2086
 	in_chroot "$root" apt-get -q install $pkgs
 	if [ "$refresh" = 1 ]; then
@@ -221,7 +230,7 @@ install_packages() {
 prepare_chroot() {
 	local root=$1 suite=$2 version=$3 base=$2 recipe
 	[ "$suite" = experimental ] && base=sid
-	recipe="$suite $mirror postgresql-$version"
+	recipe="$suite $mirror postgresql-$version +jit +cron"
 	if [ ! -e "$root/.vmastat-matrix-base" ]; then
 		release_chroot "$root"
 		rm -rf --one-file-system "$root"
