@@ -6,85 +6,57 @@
 --
 -- Per-VMA rows, from /proc/PID/smaps
 --
-CREATE FUNCTION @extschema@.vmastat_vmas(
+CREATE TYPE @extschema@.vmastat_vma AS (
     pid integer,
-    OUT pid integer,
-    OUT start_addr text,
-    OUT end_addr text,
-    OUT perms text,
-    OUT "offset" bigint,
-    OUT dev text,
-    OUT inode bigint,
-    OUT path text,
-    OUT kind text,
-    OUT size bigint,
-    OUT kernel_page_size bigint,
-    OUT mmu_page_size bigint,
-    OUT rss bigint,
-    OUT pss bigint,
-    OUT pss_dirty bigint,
-    OUT shared_clean bigint,
-    OUT shared_dirty bigint,
-    OUT private_clean bigint,
-    OUT private_dirty bigint,
-    OUT referenced bigint,
-    OUT anonymous bigint,
-    OUT ksm bigint,
-    OUT lazy_free bigint,
-    OUT anon_huge_pages bigint,
-    OUT shmem_pmd_mapped bigint,
-    OUT file_pmd_mapped bigint,
-    OUT shared_hugetlb bigint,
-    OUT private_hugetlb bigint,
-    OUT swap bigint,
-    OUT swap_pss bigint,
-    OUT locked bigint,
-    OUT thp_eligible boolean,
-    OUT protection_key integer,
-    OUT vm_flags text[])
-RETURNS SETOF record
+    start_addr text,
+    end_addr text,
+    perms text,
+    "offset" bigint,
+    dev text,
+    inode bigint,
+    path text,
+    kind text,
+    size bigint,
+    kernel_page_size bigint,
+    mmu_page_size bigint,
+    rss bigint,
+    pss bigint,
+    pss_dirty bigint,
+    shared_clean bigint,
+    shared_dirty bigint,
+    private_clean bigint,
+    private_dirty bigint,
+    referenced bigint,
+    anonymous bigint,
+    ksm bigint,
+    lazy_free bigint,
+    anon_huge_pages bigint,
+    shmem_pmd_mapped bigint,
+    file_pmd_mapped bigint,
+    shared_hugetlb bigint,
+    private_hugetlb bigint,
+    swap bigint,
+    swap_pss bigint,
+    locked bigint,
+    thp_eligible boolean,
+    protection_key integer,
+    vm_flags text[]
+);
+
+COMMENT ON TYPE @extschema@.vmastat_vma IS
+'One memory mapping of a process, as returned by vmastat_vmas(), vmastat_vmas_of() and vmastat_parse_smaps(); its columns are described on the view vmastat_vmas';
+
+CREATE FUNCTION @extschema@.vmastat_vmas(
+    pid integer)
+RETURNS SETOF @extschema@.vmastat_vma
 AS 'MODULE_PATHNAME', 'vmastat_vmas_pid'
 LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION @extschema@.vmastat_vmas(integer) IS
 'One row per memory mapping of a server process, from /proc/PID/smaps';
 
-CREATE FUNCTION @extschema@.vmastat_vmas(
-    OUT pid integer,
-    OUT start_addr text,
-    OUT end_addr text,
-    OUT perms text,
-    OUT "offset" bigint,
-    OUT dev text,
-    OUT inode bigint,
-    OUT path text,
-    OUT kind text,
-    OUT size bigint,
-    OUT kernel_page_size bigint,
-    OUT mmu_page_size bigint,
-    OUT rss bigint,
-    OUT pss bigint,
-    OUT pss_dirty bigint,
-    OUT shared_clean bigint,
-    OUT shared_dirty bigint,
-    OUT private_clean bigint,
-    OUT private_dirty bigint,
-    OUT referenced bigint,
-    OUT anonymous bigint,
-    OUT ksm bigint,
-    OUT lazy_free bigint,
-    OUT anon_huge_pages bigint,
-    OUT shmem_pmd_mapped bigint,
-    OUT file_pmd_mapped bigint,
-    OUT shared_hugetlb bigint,
-    OUT private_hugetlb bigint,
-    OUT swap bigint,
-    OUT swap_pss bigint,
-    OUT locked bigint,
-    OUT thp_eligible boolean,
-    OUT protection_key integer,
-    OUT vm_flags text[])
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.vmastat_vmas()
+RETURNS SETOF @extschema@.vmastat_vma
 AS 'MODULE_PATHNAME', 'vmastat_vmas_all'
 LANGUAGE C VOLATILE;
 
@@ -132,42 +104,8 @@ COMMENT ON COLUMN @extschema@.vmastat_vmas.protection_key IS 'memory protection 
 COMMENT ON COLUMN @extschema@.vmastat_vmas.vm_flags IS 'the kernel''s two-letter VmFlags codes';
 
 CREATE FUNCTION @extschema@.vmastat_parse_smaps(
-    content text,
-    OUT pid integer,
-    OUT start_addr text,
-    OUT end_addr text,
-    OUT perms text,
-    OUT "offset" bigint,
-    OUT dev text,
-    OUT inode bigint,
-    OUT path text,
-    OUT kind text,
-    OUT size bigint,
-    OUT kernel_page_size bigint,
-    OUT mmu_page_size bigint,
-    OUT rss bigint,
-    OUT pss bigint,
-    OUT pss_dirty bigint,
-    OUT shared_clean bigint,
-    OUT shared_dirty bigint,
-    OUT private_clean bigint,
-    OUT private_dirty bigint,
-    OUT referenced bigint,
-    OUT anonymous bigint,
-    OUT ksm bigint,
-    OUT lazy_free bigint,
-    OUT anon_huge_pages bigint,
-    OUT shmem_pmd_mapped bigint,
-    OUT file_pmd_mapped bigint,
-    OUT shared_hugetlb bigint,
-    OUT private_hugetlb bigint,
-    OUT swap bigint,
-    OUT swap_pss bigint,
-    OUT locked bigint,
-    OUT thp_eligible boolean,
-    OUT protection_key integer,
-    OUT vm_flags text[])
-RETURNS SETOF record
+    content text)
+RETURNS SETOF @extschema@.vmastat_vma
 AS 'MODULE_PATHNAME', 'vmastat_parse_smaps'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
@@ -177,37 +115,43 @@ COMMENT ON FUNCTION @extschema@.vmastat_parse_smaps(text) IS
 --
 -- Per-process summaries, from /proc/PID/status, maps and smaps_rollup
 --
+CREATE TYPE @extschema@.vmastat_summary AS (
+    pid integer,
+    backend_type text,
+    mapped bigint,
+    writeable_private bigint,
+    private_readonly bigint,
+    shared bigint,
+    rss bigint,
+    rss_anon bigint,
+    rss_file bigint,
+    rss_shmem bigint,
+    swap bigint,
+    hugetlb bigint,
+    pss bigint,
+    pss_anon bigint,
+    pss_file bigint,
+    pss_shmem bigint,
+    pss_dirty bigint,
+    uss bigint,
+    shared_clean bigint,
+    shared_dirty bigint,
+    private_clean bigint,
+    private_dirty bigint,
+    swap_pss bigint,
+    locked bigint,
+    anon_huge_pages bigint,
+    shared_hugetlb bigint,
+    private_hugetlb bigint,
+    vmas bigint
+);
+
+COMMENT ON TYPE @extschema@.vmastat_summary IS
+'The memory summary of a process, as returned by vmastat_backends() and vmastat_backend(); its columns are described on the view vmastat_activity';
+
 CREATE FUNCTION @extschema@.vmastat_backends(
-    fast boolean DEFAULT false,
-    OUT pid integer,
-    OUT backend_type text,
-    OUT mapped bigint,
-    OUT writeable_private bigint,
-    OUT private_readonly bigint,
-    OUT shared bigint,
-    OUT rss bigint,
-    OUT rss_anon bigint,
-    OUT rss_file bigint,
-    OUT rss_shmem bigint,
-    OUT swap bigint,
-    OUT hugetlb bigint,
-    OUT pss bigint,
-    OUT pss_anon bigint,
-    OUT pss_file bigint,
-    OUT pss_shmem bigint,
-    OUT pss_dirty bigint,
-    OUT uss bigint,
-    OUT shared_clean bigint,
-    OUT shared_dirty bigint,
-    OUT private_clean bigint,
-    OUT private_dirty bigint,
-    OUT swap_pss bigint,
-    OUT locked bigint,
-    OUT anon_huge_pages bigint,
-    OUT shared_hugetlb bigint,
-    OUT private_hugetlb bigint,
-    OUT vmas bigint)
-RETURNS SETOF record
+    fast boolean DEFAULT false)
+RETURNS SETOF @extschema@.vmastat_summary
 AS 'MODULE_PATHNAME', 'vmastat_backends_all'
 LANGUAGE C STRICT VOLATILE;
 
@@ -216,36 +160,8 @@ COMMENT ON FUNCTION @extschema@.vmastat_backends(boolean) IS
 
 CREATE FUNCTION @extschema@.vmastat_backend(
     pid integer,
-    fast boolean DEFAULT false,
-    OUT pid integer,
-    OUT backend_type text,
-    OUT mapped bigint,
-    OUT writeable_private bigint,
-    OUT private_readonly bigint,
-    OUT shared bigint,
-    OUT rss bigint,
-    OUT rss_anon bigint,
-    OUT rss_file bigint,
-    OUT rss_shmem bigint,
-    OUT swap bigint,
-    OUT hugetlb bigint,
-    OUT pss bigint,
-    OUT pss_anon bigint,
-    OUT pss_file bigint,
-    OUT pss_shmem bigint,
-    OUT pss_dirty bigint,
-    OUT uss bigint,
-    OUT shared_clean bigint,
-    OUT shared_dirty bigint,
-    OUT private_clean bigint,
-    OUT private_dirty bigint,
-    OUT swap_pss bigint,
-    OUT locked bigint,
-    OUT anon_huge_pages bigint,
-    OUT shared_hugetlb bigint,
-    OUT private_hugetlb bigint,
-    OUT vmas bigint)
-RETURNS SETOF record
+    fast boolean DEFAULT false)
+RETURNS SETOF @extschema@.vmastat_summary
 AS 'MODULE_PATHNAME', 'vmastat_backend_pid'
 LANGUAGE C STRICT VOLATILE;
 
@@ -360,42 +276,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.vmastat_parse_smaps(text) TO PUBLIC;
 -- Per-VMA rows of some processes, for the leak finder
 --
 CREATE FUNCTION @extschema@.vmastat_vmas_of(
-    pids integer[],
-    OUT pid integer,
-    OUT start_addr text,
-    OUT end_addr text,
-    OUT perms text,
-    OUT "offset" bigint,
-    OUT dev text,
-    OUT inode bigint,
-    OUT path text,
-    OUT kind text,
-    OUT size bigint,
-    OUT kernel_page_size bigint,
-    OUT mmu_page_size bigint,
-    OUT rss bigint,
-    OUT pss bigint,
-    OUT pss_dirty bigint,
-    OUT shared_clean bigint,
-    OUT shared_dirty bigint,
-    OUT private_clean bigint,
-    OUT private_dirty bigint,
-    OUT referenced bigint,
-    OUT anonymous bigint,
-    OUT ksm bigint,
-    OUT lazy_free bigint,
-    OUT anon_huge_pages bigint,
-    OUT shmem_pmd_mapped bigint,
-    OUT file_pmd_mapped bigint,
-    OUT shared_hugetlb bigint,
-    OUT private_hugetlb bigint,
-    OUT swap bigint,
-    OUT swap_pss bigint,
-    OUT locked bigint,
-    OUT thp_eligible boolean,
-    OUT protection_key integer,
-    OUT vm_flags text[])
-RETURNS SETOF record
+    pids integer[])
+RETURNS SETOF @extschema@.vmastat_vma
 AS 'MODULE_PATHNAME', 'vmastat_vmas_of'
 LANGUAGE C STRICT VOLATILE;
 

@@ -70,10 +70,11 @@ is($updated, $fresh, 'an updated 1.0 has exactly the objects of a fresh install'
 # Documentation: every member object and every setting appears in README.md
 my $readme = slurp_file('README.md');
 my @names = split /\n/, $node->safe_psql('fresh', q{
-SELECT DISTINCT coalesce(p.proname::text, c.relname::text)
+SELECT DISTINCT coalesce(p.proname::text, c.relname::text, t.typname::text)
 FROM pg_depend d
     LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
     LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+    LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vmastat')
   AND d.deptype = 'e'
 ORDER BY 1});
