@@ -29,12 +29,4 @@
 #define vmastat_local_beentry(n) pgstat_fetch_stat_local_beentry(n)
 #endif
 
-/*
- * tuplestore_putvalues() and friends.  Up to 18, funcapi.h included
- * utils/tuplestore.h by way of nodes/execnodes.h; 19 no longer does.
- */
-#if PG_VERSION_NUM >= 190000
-#include "utils/tuplestore.h"
-#endif
-
 #endif							/* VMASTAT_COMPAT_H */
