@@ -1,15 +1,16 @@
 CREATE EXTENSION vmastat;
 
--- every object of the extension (but the row types of its tables and
--- views, which are members too from PostgreSQL 17 on)
+-- every object of the extension (but the types generated along with
+-- another object: row types of its tables and views, array types, which
+-- are members too from PostgreSQL 17 on)
 SELECT pg_describe_object(classid, objid, 0) AS object
 FROM pg_depend AS d
 WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vmastat')
   AND deptype = 'e'
-  AND NOT EXISTS (SELECT 1 FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
-                  WHERE d.classid = 'pg_type'::regclass AND t.oid = d.objid
-                    AND c.relkind <> 'c')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend AS i
+                  WHERE i.classid = 'pg_type'::regclass AND d.classid = i.classid
+                    AND i.objid = d.objid AND i.deptype = 'i')
 ORDER BY 1;
 
 -- columns of the views, in order
