@@ -18,7 +18,7 @@
 #   MATRIX_JOBS     versions handled at once (default 1)
 #   MATRIX_TIMEOUT  seconds one version's "make test" may take (default 1800)
 #   MATRIX_REFRESH  1: update and upgrade the packages of existing chroots
-#   VMASTAT_*       passed on to "make test" inside the chroots
+#   VMASTAT_*, FUZZ_SECONDS  passed on to "make test" inside the chroots
 #
 # A chroot is kept for the next run once its packages are installed (stamp
 # file /.vmastat-matrix-ready inside it); a half-made one is made again.
@@ -275,7 +275,7 @@ copy_source() {
 
 # Variables passed on to the suite
 suite_env() {
-	env | grep -E '^VMASTAT_[A-Za-z0-9_]*=' || true
+	env | grep -E '^(VMASTAT_[A-Za-z0-9_]*|FUZZ_SECONDS)=' || true
 }
 
 # Everything for one version, in a subshell of its own: writes
@@ -362,6 +362,7 @@ say "versions: $versions; mirror: $mirror; chroots in $matrix_dir; $jobs at once
 
 children=()
 stop_children() {
+	say "interrupted: stopping, unmounting"
 	[ ${#children[@]} -eq 0 ] || kill "${children[@]}" 2>/dev/null || true
 	wait
 	exit 130
