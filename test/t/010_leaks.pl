@@ -116,11 +116,16 @@ $$;});
 my $leakers_started = time;
 
 # Poll until both leakers are suspects, at most 90 s
-my ($found_after, $suspects);
+my ($found_after, $suspects, %first_listed);
 while (time - $leakers_started < 90)
 {
 	$suspects = $node->safe_psql('postgres',
 		'SELECT string_agg(pid::text, \',\' ORDER BY anon_rate DESC) FROM vmastat_leaks');
+	for my $name ('fast', 'slow')
+	{
+		$first_listed{$name} //= time - $leakers_started
+		  if ",$suspects," =~ /,$pid{$name},/;
+	}
 	if ($suspects =~ /^(\d+),(\d+)$/
 		&& join(',', sort($1, $2)) eq join(',', sort($pid{fast}, $pid{slow})))
 	{
@@ -130,7 +135,8 @@ while (time - $leakers_started < 90)
 	sleep(1);
 }
 ok(defined $found_after, "both leakers are suspects (suspects: $suspects)");
-note(sprintf('both leakers found %.1f s after they started', $found_after // -1));
+note(sprintf('both leakers found %.1f s after they started (fast %.1f s, slow %.1f s)',
+	$found_after // -1, $first_listed{fast} // -1, $first_listed{slow} // -1));
 cmp_ok($found_after // 999, '<=', 60, 'both leakers found within 60 s');
 is($suspects, "$pid{fast},$pid{slow}", 'the faster leaker comes first');
 
