@@ -77,6 +77,10 @@ FROM pg_depend d
     LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vmastat')
   AND d.deptype = 'e'
+  -- not the array and row types generated along (members from 17 on)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend i
+                  WHERE i.classid = 'pg_type'::regclass AND i.classid = d.classid
+                    AND i.objid = d.objid AND i.deptype = 'i')
 ORDER BY 1});
 push @names, split /\n/, $node->safe_psql('fresh',
 	"LOAD 'vmastat'; SELECT name FROM pg_settings WHERE name LIKE 'vmastat.%' ORDER BY 1");
