@@ -60,6 +60,10 @@ esac
 case $jobs in
 	'' | *[!0-9]* | 0) die "MATRIX_JOBS must be a positive number" ;;
 esac
+# mounts and process roots show the path with symbolic links resolved
+mkdir -p "$matrix_dir"
+matrix_dir=$(cd "$matrix_dir" && pwd -P)
+logdir=$matrix_dir/logs
 
 # The Debian mirror the host's apt uses: the chroots then come from the
 # same place as the host's own packages.
