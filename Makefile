@@ -117,7 +117,8 @@ test/bench/parse_bench: test/bench/parse_bench.c $(PARSER_SRCS) $(PARSER_HDRS)
 test/bench/lockprobe: test/bench/lockprobe.c
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/lockprobe.c
 
+# BENCH_ARGS=--smoke: the few-second pass that make test runs
 bench: all $(BENCH_PROGRAMS)
-	test/bench/bench.sh
+	test/bench/bench.sh $(BENCH_ARGS)
 
 .PHONY: bench

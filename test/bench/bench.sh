@@ -6,13 +6,20 @@
 # shared buffers (they scanned a table held in shared_buffers), then
 # measures, in one run and on the same processes:
 #   - the kernel floor: reading the /proc files vmastat needs, and nothing
-#     else (test/bench/floor.c);
+#     else (test/bench/floor.c), in elapsed and in CPU time;
 #   - vmastat_backends(), vmastat_backends(fast => true) and
-#     SELECT * FROM vmastat_vmas, timed in the server (EXPLAIN ANALYZE);
+#     SELECT * FROM vmastat_vmas, timed in the server (EXPLAIN ANALYZE's
+#     execution time, and the backend's CPU time from /proc/PID/schedstat),
+#     each next to its floor, so that load from elsewhere hits both alike;
 #   - the peers: a loop of pmap -d, a loop of pmap -X, smem;
+#   - the parser's share: one backend's text parsed many times
+#     (test/bench/parse_bench.c);
 #   - the anonymous memory a session keeps after many calls;
-#   - pgbench with the background sampler off and at a 1 s interval;
-#   - pgbench while another session reads every process each second.
+#   - pgbench with the background sampler off and at a 1 s interval, and
+#     the sampler's own CPU time;
+#   - pgbench while another session reads every process each second, and
+#     how long a process waits in mmap/munmap while its page tables are
+#     walked (test/bench/lockprobe.c);
 # and prints the medians, with ratios against the floor and the peers.
 #
 # Settings come from the environment (make bench SESSIONS=1000 PASSES=3):
@@ -93,9 +100,10 @@ esac
 [ "$(uname -s)" = Linux ] || die "vmastat reads /proc: it needs Linux"
 
 # libpq settings of the caller must not redirect the bench's connections
+# (the PGBENCH_ settings above are ours)
 while read -r var; do
 	unset "$var"
-done < <(compgen -e | grep '^PG[A-Z]' | grep -v '^PG_CONFIG$' || true)
+done < <(compgen -e | grep '^PG[A-Z]' | grep -v -e '^PG_CONFIG$' -e '^PGBENCH_' || true)
 
 bindir=$("$PG_CONFIG" --bindir)
 
@@ -299,6 +307,11 @@ pairs=(
 			vm="$cpu"$'\n'"SELECT '$label', $p, ms, nrows FROM bench_exec('$query');"$'\n'"$cpu"
 			if ((p % 2)); then printf '%s\n%s\n' "$floor" "$vm"; else printf '%s\n%s\n' "$vm" "$floor"; fi
 		done
+		# the CPU of a statement that reads nothing: what the CPU figures
+		# of vmastat's statements hold besides vmastat (planning, EXPLAIN)
+		echo "\\! '$work/pass.sh' '$work' $p cpu null"
+		echo "SELECT 'null', $p, ms, nrows FROM bench_exec('SELECT 1');"
+		echo "\\! '$work/pass.sh' '$work' $p cpu null"
 		# the parts of the first floor, and the price of opening files the
 		# way vmastat does (through /proc/PID) instead of by path
 		echo "\\! '$work/pass.sh' '$work' $p floor maps,rollup"
@@ -493,8 +506,11 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 {
 	awk '{ print $1, $2, $3; print "cpu_" $1, $2, $7 }' "$out/floor.txt" | sed 's/^\(cpu_\)\{0,1\}/&floor_/'
 	awk '{ print $1, $2, $3 / 1000 }' "$out/vmastat.txt"
-	# the second reading of a pass minus the first
-	awk '{ k = $1 " " $2; if (k in t) print "cpu_" $1, $2, ($3 - t[k]) / 1e9; else t[k] = $3 }' "$out/cpu.txt"
+	# the second reading of a pass minus the first, less the null
+	# statement's of the same pass
+	awk '{ k = $1 " " $2; if (k in t) { d[k] = $3 - t[k]; if ($1 == "null") z[$2] = d[k] } else t[k] = $3 }
+		END { for (k in d) { split(k, a, " "); if (a[1] != "null") print "cpu_" a[1], a[2], (d[k] - z[a[2]]) / 1e9 } }' \
+		"$out/cpu.txt"
 	[ ! -f "$out/peers.txt" ] || awk '{ print $1, $2, $3 }' "$out/peers.txt"
 } >"$out/times.txt"
 
@@ -565,7 +581,9 @@ row "SELECT * FROM vmastat_vmas" vmas floor_smaps 1.2
 row "pmap -d loop (reads maps)" pmap_d floor_maps
 row "pmap -X loop (reads smaps)" pmap_x floor_smaps
 row "smem (reads smaps)" smem floor_smaps
-printf 'CPU time (what the process spent on a CPU, waiting for a core left out):\n'
+printf 'CPU time (what the process spent on a CPU, waiting for a core left out; vmastat'"'"'s less\n'
+printf 'that of a statement reading nothing, %s ms):\n' \
+	"$(awk '{ k = $1 " " $2; if ($1 == "null") { if (k in t) print ($3 - t[k]) / 1e6; else t[k] = $3 } }' "$out/cpu.txt" | median)"
 row "  floor: status+maps+smaps_rollup" cpu_floor_srm
 row "  floor: status" cpu_floor_status
 row "  floor: smaps" cpu_floor_smaps
