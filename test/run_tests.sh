@@ -56,9 +56,24 @@ fi
 grep -E '^(Done|stat::number_of_executed_units)' "$fuzz_log" || true
 rm -f "$fuzz_log"
 
+# A tiny pass of "make bench", once vmastat is installed: it proves that
+# the bench works and asserts no timing
+bench_smoke() {
+	local bench_log
+	bench_log=$(mktemp)
+	if ! make -C "$srcdir" -s bench BENCH_ARGS=--smoke PG_CONFIG="$PG_CONFIG" >"$bench_log" 2>&1; then
+		cat "$bench_log"
+		rm -f "$bench_log"
+		return 1
+	fi
+	echo "bench smoke pass: ok"
+	rm -f "$bench_log"
+}
+
 if [ "$(id -u)" -eq 0 ]; then
 	make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
 	make -C "$srcdir/test/leak" -s install PG_CONFIG="$PG_CONFIG"
+	bench_smoke
 	# the checkout may sit where the test user cannot read: use a copy
 	copy=$(mktemp -d /tmp/vmastat-src.XXXXXX)
 	# huge pages for test/t/022_hugepages.pl, given back afterwards
@@ -79,5 +94,6 @@ else
 		sudo make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
 		sudo make -C "$srcdir/test/leak" -s install PG_CONFIG="$PG_CONFIG"
 	fi
+	bench_smoke
 	PATH="$bindir:$PATH" "$srcdir/test/run_tests.sh" --cluster-tests
 fi
