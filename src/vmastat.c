@@ -166,6 +166,21 @@ typedef struct BackendTypeEntry
 	const char *backend_type;
 } BackendTypeEntry;
 
+/* A VmFlags line and its text[]; processes have few distinct ones */
+typedef struct VmFlagsArray
+{
+	char	   *flags;
+	size_t		len;
+	Datum		array;
+} VmFlagsArray;
+
+#define MAX_FLAG_ARRAYS 64
+
+/* Index of a permission string among the 16 possible ones */
+#define PERMS_INDEX(perms) \
+	(((perms)[0] == 'r') | ((perms)[1] == 'w') << 1 | \
+	 ((perms)[2] == 'x') << 2 | ((perms)[3] == 's') << 3)
+
 /* Working state of one function call */
 typedef struct ProcScan
 {
@@ -178,6 +193,18 @@ typedef struct ProcScan
 	int			max_vmas;
 	BackendTypeEntry *types;	/* sorted by pid */
 	int			ntypes;
+
+	/*
+	 * Text values that repeat from row to row, built once per call: every
+	 * row's copy goes into the tuplestore, so they can be shared.
+	 */
+	Datum		kind_texts[VMA_NUM_KINDS];
+	Datum		perms_texts[16];	/* by PERMS_INDEX, 0 if not built yet */
+	uint32		cached_dev_major;
+	uint32		cached_dev_minor;
+	Datum		cached_dev;		/* 0 if not built yet */
+	int			nflag_arrays;
+	VmFlagsArray flag_arrays[MAX_FLAG_ARRAYS];
 } ProcScan;
 
 /* What the summary of one process is made of */
@@ -206,6 +233,8 @@ check_privileges(void)
 static void
 scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
 {
+	int			i;
+
 	InitMaterializedSRF(fcinfo, 0);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
@@ -218,6 +247,11 @@ scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
 	state->kinds = palloc(state->max_vmas * sizeof(VmaKind));
 	state->types = NULL;
 	state->ntypes = 0;
+	for (i = 0; i < VMA_NUM_KINDS; i++)
+		state->kind_texts[i] = CStringGetTextDatum(vma_kind_names[i]);
+	memset(state->perms_texts, 0, sizeof(state->perms_texts));
+	state->cached_dev = (Datum) 0;
+	state->nflag_arrays = 0;
 }
 
 static void
@@ -297,13 +331,22 @@ set_bytes(Datum *values, bool *nulls, int column, const Vma *vma, VmaField field
 		values[column] = Int64GetDatum((int64) vma->value[field]);
 }
 
+/* An address as the kernel prints it: lower-case hex, at least 8 digits */
 static Datum
 hex_text(uint64 value)
 {
-	char		buf[32];
+	static const char digits[] = "0123456789abcdef";
+	char		buf[16];
+	int			n = 0;
 
-	snprintf(buf, sizeof(buf), "%08" PRIx64, value);
-	return CStringGetTextDatum(buf);
+	do
+	{
+		buf[sizeof(buf) - ++n] = digits[value & 0xf];
+		value >>= 4;
+	} while (value != 0);
+	while (n < 8)
+		buf[sizeof(buf) - ++n] = '0';
+	return PointerGetDatum(cstring_to_text_with_len(buf + sizeof(buf) - n, n));
 }
 
 /* VmFlags "rd wr mr" as text[] */
@@ -330,6 +373,59 @@ vm_flags_array(const char *flags, size_t len)
 	return PointerGetDatum(construct_array_builtin(elems, n, TEXTOID));
 }
 
+/*
+ * The text[] of a VmFlags line, from the call's cache when the same line
+ * was seen before.  Must be called in the call's memory context.
+ */
+static Datum
+cached_vm_flags(ProcScan *state, const char *flags, size_t len)
+{
+	VmFlagsArray *entry;
+	int			i;
+
+	for (i = 0; i < state->nflag_arrays; i++)
+	{
+		entry = &state->flag_arrays[i];
+		if (entry->len == len && memcmp(entry->flags, flags, len) == 0)
+			return entry->array;
+	}
+	if (state->nflag_arrays == MAX_FLAG_ARRAYS)
+		return vm_flags_array(flags, len);
+	entry = &state->flag_arrays[state->nflag_arrays++];
+	entry->flags = pnstrdup(flags, len);
+	entry->len = len;
+	entry->array = vm_flags_array(flags, len);
+	return entry->array;
+}
+
+/* The text of a permission string, built once per call */
+static Datum
+cached_perms(ProcScan *state, const char *perms)
+{
+	int			index = PERMS_INDEX(perms);
+
+	if (state->perms_texts[index] == (Datum) 0)
+		state->perms_texts[index] = CStringGetTextDatum(perms);
+	return state->perms_texts[index];
+}
+
+/* The text of a device, kept while rows show the same one */
+static Datum
+cached_dev(ProcScan *state, uint32 major, uint32 minor)
+{
+	if (state->cached_dev == (Datum) 0 ||
+		state->cached_dev_major != major || state->cached_dev_minor != minor)
+	{
+		char		dev[24];
+
+		snprintf(dev, sizeof(dev), "%02x:%02x", major, minor);
+		state->cached_dev = CStringGetTextDatum(dev);
+		state->cached_dev_major = major;
+		state->cached_dev_minor = minor;
+	}
+	return state->cached_dev;
+}
+
 /* Stores one row per VMA of state->vmas */
 static void
 emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
@@ -342,29 +438,34 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 		Datum		values[VMA_NUM_COLS];
 		bool		nulls[VMA_NUM_COLS];
 		MemoryContext oldcontext;
-		char		dev[24];
 		int			c;
 
 		if (i % VMA_ROWS_PER_INTERRUPT_CHECK == VMA_ROWS_PER_INTERRUPT_CHECK - 1)
 			CHECK_FOR_INTERRUPTS();
-		oldcontext = MemoryContextSwitchTo(state->row_context);
 		memset(nulls, 0, sizeof(nulls));
 
+		/* values shared between rows live in the call's context */
+		values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
+		values[VMA_COL_DEV] = cached_dev(state, vma->dev_major, vma->dev_minor);
+		values[VMA_COL_KIND] = state->kind_texts[state->kinds[i]];
+		if (vma->vm_flags != NULL)
+			values[VMA_COL_VM_FLAGS] = cached_vm_flags(state, vma->vm_flags,
+													   vma->vm_flags_len);
+		else
+			nulls[VMA_COL_VM_FLAGS] = true;
+
+		oldcontext = MemoryContextSwitchTo(state->row_context);
 		values[VMA_COL_PID] = Int32GetDatum(pid);
 		nulls[VMA_COL_PID] = !has_pid;
 		values[VMA_COL_START_ADDR] = hex_text(vma->start);
 		values[VMA_COL_END_ADDR] = hex_text(vma->end);
-		values[VMA_COL_PERMS] = CStringGetTextDatum(vma->perms);
 		values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
-		snprintf(dev, sizeof(dev), "%02x:%02x", vma->dev_major, vma->dev_minor);
-		values[VMA_COL_DEV] = CStringGetTextDatum(dev);
 		values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
 		if (vma->path != NULL)
 			values[VMA_COL_PATH] = PointerGetDatum(cstring_to_text_with_len(vma->path,
 																			(int) vma->path_len));
 		else
 			nulls[VMA_COL_PATH] = true;
-		values[VMA_COL_KIND] = CStringGetTextDatum(vma_kind_names[state->kinds[i]]);
 		for (c = 0; c < lengthof(vma_size_columns); c++)
 			set_bytes(values, nulls, VMA_COL_FIRST_SIZE + c, vma, vma_size_columns[c]);
 		/* maps text has no Size line, but the size is known */
@@ -377,10 +478,6 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 		nulls[VMA_COL_THP_ELIGIBLE] = !VMA_HAS(vma, VMA_THP_ELIGIBLE);
 		values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
 		nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
-		if (vma->vm_flags != NULL)
-			values[VMA_COL_VM_FLAGS] = vm_flags_array(vma->vm_flags, vma->vm_flags_len);
-		else
-			nulls[VMA_COL_VM_FLAGS] = true;
 
 		MemoryContextSwitchTo(oldcontext);
 		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
