@@ -211,7 +211,8 @@ DECLARE
 BEGIN
     EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF, FORMAT JSON) ' || q INTO plan;
     ms := (plan->0->>'Execution Time')::float8;
-    nrows := (plan->0->'Plan'->>'Actual Rows')::bigint;
+    -- PostgreSQL 18 prints fractional actual row counts
+    nrows := round((plan->0->'Plan'->>'Actual Rows')::numeric);
 END
 \$\$;
 EOF
