@@ -12,7 +12,8 @@
  *	 7f47f7216000-7f47f7218000 rw-p 00034000 103:02 1837   /usr/lib/x.so
  * and in smaps it is followed by "Name:   value kB" lines and a VmFlags line.
  * Field names are looked up in a table; the kernel prints them in the
- * table's order, so the entry after the last match is tried first.  Names
+ * table's order, so the entries after the last match are tried first, and
+ * such a line is parsed in one pass without searching for its end.  Names
  * the table does not know (a newer kernel's) are skipped.
  *
  * src/vma_parser.c
@@ -29,9 +30,12 @@ typedef enum ValueKind
 	VALUE_INT					/* "1", stored as is */
 } ValueKind;
 
+/* Room for the longest field name and its NUL */
+#define FIELD_NAME_SIZE 16
+
 typedef struct FieldName
 {
-	const char *name;
+	char		name[FIELD_NAME_SIZE];	/* NUL-padded: compared 8 bytes at a time */
 	unsigned char len;
 	unsigned char field;
 	unsigned char kind;
@@ -99,21 +103,29 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Value + 1 of each hex digit, 0 for other bytes */
+static const unsigned char hex_values[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* The value of a hex digit, or -1 */
 static inline int
 hex_value(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int) hex_values[(unsigned char) c] - 1;
 }
 
+/* Skips blanks; the kernel pads values with runs of spaces, so 8 at a time */
 static inline const char *
 skip_blanks(const char *p, const char *end)
 {
+	static const char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
+		p += 8;
 	while (p < end && is_blank(*p))
 		p++;
 	return p;
@@ -140,8 +152,14 @@ read_hex(const char *p, const char *end, int max_digits, uint64_t *result)
 	return p;
 }
 
+/*
+ * Below this, value * 10 + 9 cannot overflow a uint64_t: shorter numbers
+ * are tested against the limit once, at their end.
+ */
+#define DECIMAL_CHECK_FROM UINT64_C(100000000000000000)
+
 /* Reads a decimal number of at most limit; returns the byte after or NULL */
-static const char *
+static inline const char *
 read_decimal(const char *p, const char *end, uint64_t limit, uint64_t *result)
 {
 	uint64_t	value = 0;
@@ -151,12 +169,12 @@ read_decimal(const char *p, const char *end, uint64_t limit, uint64_t *result)
 	{
 		unsigned	d = (unsigned) (*p - '0');
 
-		if (value > (limit - d) / 10)
+		if (value >= DECIMAL_CHECK_FROM && value > (limit - d) / 10)
 			return NULL;
 		value = value * 10 + d;
 		p++;
 	}
-	if (p == start)
+	if (p == start || value > limit)
 		return NULL;
 	*result = value;
 	return p;
@@ -252,27 +270,76 @@ lookup_field(const FieldName *table, int nentries, const char *name,
 	return -1;
 }
 
-/* Parses the value of a known field; returns false if malformed */
-static bool
+/* From byte FIELD_NAME_SIZE - n on: n bytes 0xff, then zeros */
+static const unsigned char name_masks[2 * FIELD_NAME_SIZE] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+/* Whether the text at p, longer than f's name, starts with that name */
+static inline bool
+name_matches(const char *p, const char *end, const FieldName *f)
+{
+	if (end - p >= FIELD_NAME_SIZE)
+	{
+		uint64_t	text[2];
+		uint64_t	name[2];
+		uint64_t	mask[2];
+
+		memcpy(text, p, sizeof(text));
+		memcpy(name, f->name, sizeof(name));
+		memcpy(mask, name_masks + FIELD_NAME_SIZE - f->len, sizeof(mask));
+		return (((text[0] ^ name[0]) & mask[0]) | ((text[1] ^ name[1]) & mask[1])) == 0;
+	}
+	return memcmp(p, f->name, f->len) == 0;
+}
+
+/*
+ * Index of the field named at p among table[from..], or -1.  The kernel
+ * prints the fields in the table's order, so a line most often holds the
+ * field after the last one found, or one a few entries further on.
+ */
+static inline int
+match_field_from(const FieldName *table, int nentries, int from,
+				 const char *p, const char *end)
+{
+	int			i;
+
+	for (i = from; i < nentries; i++)
+	{
+		size_t		len = table[i].len;
+
+		if ((size_t) (end - p) > len && p[len] == ':' && name_matches(p, end, &table[i]))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Parses the value of a known field, from p to the end of its line.
+ * Returns the start of the next line (end if there is none), or NULL if the
+ * value is malformed.
+ */
+static inline const char *
 parse_value(const char *p, const char *end, ValueKind kind, uint64_t *result)
 {
 	uint64_t	value;
 
 	p = skip_blanks(p, end);
 	if ((p = read_decimal(p, end, kind == VALUE_KB ? MAX_KB : MAX_INT, &value)) == NULL)
-		return false;
+		return NULL;
 	p = skip_blanks(p, end);
 	if (kind == VALUE_KB)
 	{
 		if (end - p < 2 || p[0] != 'k' || p[1] != 'B')
-			return false;
+			return NULL;
 		p = skip_blanks(p + 2, end);
 		value *= 1024;
 	}
-	if (p != end)
-		return false;
+	if (p < end && *p++ != '\n')
+		return NULL;
 	*result = value;
-	return true;
+	return p;
 }
 
 /* Returns the end of the field name ("Name:") at p, or NULL if none */
@@ -287,6 +354,25 @@ field_name_end(const char *p, const char *end)
 	if (q == p || q >= end || *q != ':')
 		return NULL;
 	return q;
+}
+
+/*
+ * Parses the value of smaps_fields[i], which starts at value_start, into
+ * vma, and moves past its line.  Returns false if the value is malformed.
+ */
+static inline bool
+set_field(VmaParser *parser, Vma *vma, int i, const char *value_start)
+{
+	const char *next = parse_value(value_start, parser->end,
+								   (ValueKind) smaps_fields[i].kind,
+								   &vma->value[smaps_fields[i].field]);
+
+	if (next == NULL)
+		return false;
+	parser->pos = next;
+	parser->next_field = i + 1;
+	vma->present |= UINT32_C(1) << smaps_fields[i].field;
+	return true;
 }
 
 void
@@ -357,36 +443,56 @@ vma_parser_next(VmaParser *parser, Vma *vma)
 		return parse_error(parser, message);
 	parser->next_field = 0;
 
-	/* Field lines run up to the next header or the end of the text */
-	while (peek_line(parser, &line, &line_end) && !is_header_line(line, line_end))
+	/*
+	 * Field lines run up to the next header or the end of the text.  A line
+	 * that starts with the name of a field listed after the last one found
+	 * is parsed in one pass, name, value and newline; the rest (VmFlags,
+	 * fields this parser does not know, blank lines, the next header) is
+	 * first cut at its newline.
+	 */
+	while (parser->pos < parser->end)
 	{
 		const char *name_end;
-		int			i;
+		int			i = -1;
 
-		consume_line(parser, line_end);
-		if (skip_blanks(line, line_end) == line_end)
-			continue;
-		if ((name_end = field_name_end(line, line_end)) == NULL)
-			return parse_error(parser, "invalid field line");
-		if (name_end - line == 7 && memcmp(line, "VmFlags", 7) == 0)
+		line = parser->pos;
+		if (*line >= 'A' && *line <= 'Z')
+			i = match_field_from(smaps_fields, NUM_SMAPS_FIELDS, parser->next_field,
+								 line, parser->end);
+		if (i >= 0)
 		{
-			const char *p = skip_blanks(name_end + 1, line_end);
-			const char *q = line_end;
-
-			while (q > p && is_blank(q[-1]))
-				q--;
-			vma->vm_flags = p;
-			vma->vm_flags_len = (size_t) (q - p);
-			continue;
+			parser->line_number++;
+			if (!set_field(parser, vma, i, line + smaps_fields[i].len + 1))
+				return parse_error(parser, "invalid field value");
 		}
-		i = lookup_field(smaps_fields, NUM_SMAPS_FIELDS, line,
-						 (size_t) (name_end - line), &parser->next_field);
-		if (i < 0)
-			continue;			/* a field this parser does not know */
-		if (!parse_value(name_end + 1, line_end, (ValueKind) smaps_fields[i].kind,
-						 &vma->value[smaps_fields[i].field]))
-			return parse_error(parser, "invalid field value");
-		vma->present |= UINT32_C(1) << smaps_fields[i].field;
+		else
+		{
+			peek_line(parser, &line, &line_end);
+			if (line_end - line >= 8 && memcmp(line, "VmFlags:", 8) == 0)
+			{
+				const char *p = skip_blanks(line + 8, line_end);
+				const char *q = line_end;
+
+				while (q > p && is_blank(q[-1]))
+					q--;
+				vma->vm_flags = p;
+				vma->vm_flags_len = (size_t) (q - p);
+				consume_line(parser, line_end);
+				continue;
+			}
+			if (is_header_line(line, line_end))
+				break;
+			consume_line(parser, line_end);
+			if (skip_blanks(line, line_end) == line_end)
+				continue;
+			if ((name_end = field_name_end(line, line_end)) == NULL)
+				return parse_error(parser, "invalid field line");
+			i = lookup_field(smaps_fields, NUM_SMAPS_FIELDS, line,
+							 (size_t) (name_end - line), &parser->next_field);
+			/* skip a field this parser does not know */
+			if (i >= 0 && !set_field(parser, vma, i, name_end + 1))
+				return parse_error(parser, "invalid field value");
+		}
 	}
 	return VMA_PARSE_OK;
 }
@@ -416,9 +522,9 @@ proc_status_parse(const char *text, size_t len, ProcStatus *status,
 
 			if (i >= 0)
 			{
-				if (!parse_value(name_end + 1, line_end,
-								 (ValueKind) status_fields[i].kind,
-								 &status->value[status_fields[i].field]))
+				if (parse_value(name_end + 1, line_end,
+								(ValueKind) status_fields[i].kind,
+								&status->value[status_fields[i].field]) == NULL)
 				{
 					*error = "invalid field value";
 					*line_number = lineno;
