@@ -181,6 +181,13 @@ typedef struct VmFlagsArray
 	(((perms)[0] == 'r') | ((perms)[1] == 'w') << 1 | \
 	 ((perms)[2] == 'x') << 2 | ((perms)[3] == 's') << 3)
 
+/* A text datum of an address, built on the stack: at most 16 hex digits */
+typedef union AddressText
+{
+	char		data[VARHDRSZ + 16];
+	int32		align;			/* for the 4-byte varlena header */
+} AddressText;
+
 /* Working state of one function call */
 typedef struct ProcScan
 {
@@ -205,6 +212,8 @@ typedef struct ProcScan
 	Datum		cached_dev;		/* 0 if not built yet */
 	int			nflag_arrays;
 	VmFlagsArray flag_arrays[MAX_FLAG_ARRAYS];
+	text	   *path;			/* the current row's path, reused */
+	size_t		path_size;		/* allocated size of path */
 } ProcScan;
 
 /* What the summary of one process is made of */
@@ -252,6 +261,8 @@ scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
 	memset(state->perms_texts, 0, sizeof(state->perms_texts));
 	state->cached_dev = (Datum) 0;
 	state->nflag_arrays = 0;
+	state->path_size = VARHDRSZ + MAXPGPATH;
+	state->path = palloc(state->path_size);
 }
 
 static void
@@ -262,6 +273,7 @@ scan_end(ProcScan *state)
 	pfree(state->status_text.data);
 	pfree(state->vmas);
 	pfree(state->kinds);
+	pfree(state->path);
 	if (state->types)
 		pfree(state->types);
 }
@@ -331,22 +343,41 @@ set_bytes(Datum *values, bool *nulls, int column, const Vma *vma, VmaField field
 		values[column] = Int64GetDatum((int64) vma->value[field]);
 }
 
-/* An address as the kernel prints it: lower-case hex, at least 8 digits */
+/*
+ * An address as the kernel prints it, lower-case hex with at least 8
+ * digits, as a text datum in *buf
+ */
 static Datum
-hex_text(uint64 value)
+hex_text(uint64 value, AddressText *buf)
 {
 	static const char digits[] = "0123456789abcdef";
-	char		buf[16];
+	char		hex[16];
 	int			n = 0;
 
 	do
 	{
-		buf[sizeof(buf) - ++n] = digits[value & 0xf];
+		hex[sizeof(hex) - ++n] = digits[value & 0xf];
 		value >>= 4;
 	} while (value != 0);
 	while (n < 8)
-		buf[sizeof(buf) - ++n] = '0';
-	return PointerGetDatum(cstring_to_text_with_len(buf + sizeof(buf) - n, n));
+		hex[sizeof(hex) - ++n] = '0';
+	memcpy(VARDATA(buf->data), hex + sizeof(hex) - n, n);
+	SET_VARSIZE(buf->data, VARHDRSZ + n);
+	return PointerGetDatum(buf->data);
+}
+
+/* A VMA's path as a text datum, in a buffer that the next row reuses */
+static Datum
+path_text(ProcScan *state, const char *path, size_t len)
+{
+	if (VARHDRSZ + len > state->path_size)
+	{
+		state->path_size = Max(2 * state->path_size, VARHDRSZ + len);
+		state->path = repalloc(state->path, state->path_size);
+	}
+	memcpy(VARDATA(state->path), path, len);
+	SET_VARSIZE(state->path, VARHDRSZ + len);
+	return PointerGetDatum(state->path);
 }
 
 /* VmFlags "rd wr mr" as text[] */
@@ -390,7 +421,14 @@ cached_vm_flags(ProcScan *state, const char *flags, size_t len)
 			return entry->array;
 	}
 	if (state->nflag_arrays == MAX_FLAG_ARRAYS)
-		return vm_flags_array(flags, len);
+	{
+		/* too many distinct lines to keep: this one goes with its row */
+		MemoryContext oldcontext = MemoryContextSwitchTo(state->row_context);
+		Datum		array = vm_flags_array(flags, len);
+
+		MemoryContextSwitchTo(oldcontext);
+		return array;
+	}
 	entry = &state->flag_arrays[state->nflag_arrays++];
 	entry->flags = pnstrdup(flags, len);
 	entry->len = len;
@@ -437,14 +475,18 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 		const Vma  *vma = &state->vmas[i];
 		Datum		values[VMA_NUM_COLS];
 		bool		nulls[VMA_NUM_COLS];
-		MemoryContext oldcontext;
+		AddressText start_text;
+		AddressText end_text;
 		int			c;
 
 		if (i % VMA_ROWS_PER_INTERRUPT_CHECK == VMA_ROWS_PER_INTERRUPT_CHECK - 1)
 			CHECK_FOR_INTERRUPTS();
 		memset(nulls, 0, sizeof(nulls));
 
-		/* values shared between rows live in the call's context */
+		/*
+		 * Values shared between rows live in the call's context, the others
+		 * on the stack or in buffers reused from row to row.
+		 */
 		values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
 		values[VMA_COL_DEV] = cached_dev(state, vma->dev_major, vma->dev_minor);
 		values[VMA_COL_KIND] = state->kind_texts[state->kinds[i]];
@@ -453,17 +495,14 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 													   vma->vm_flags_len);
 		else
 			nulls[VMA_COL_VM_FLAGS] = true;
-
-		oldcontext = MemoryContextSwitchTo(state->row_context);
 		values[VMA_COL_PID] = Int32GetDatum(pid);
 		nulls[VMA_COL_PID] = !has_pid;
-		values[VMA_COL_START_ADDR] = hex_text(vma->start);
-		values[VMA_COL_END_ADDR] = hex_text(vma->end);
+		values[VMA_COL_START_ADDR] = hex_text(vma->start, &start_text);
+		values[VMA_COL_END_ADDR] = hex_text(vma->end, &end_text);
 		values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
 		values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
 		if (vma->path != NULL)
-			values[VMA_COL_PATH] = PointerGetDatum(cstring_to_text_with_len(vma->path,
-																			(int) vma->path_len));
+			values[VMA_COL_PATH] = path_text(state, vma->path, vma->path_len);
 		else
 			nulls[VMA_COL_PATH] = true;
 		for (c = 0; c < lengthof(vma_size_columns); c++)
@@ -479,7 +518,6 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 		values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
 		nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
 
-		MemoryContextSwitchTo(oldcontext);
 		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
 							 values, nulls);
 		MemoryContextReset(state->row_context);
