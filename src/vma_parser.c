@@ -249,27 +249,6 @@ parse_header(const char *p, const char *end, Vma *vma)
 	return NULL;
 }
 
-/* Finds name in table, trying *hint first; returns the index or -1 */
-static int
-lookup_field(const FieldName *table, int nentries, const char *name,
-			 size_t len, int *hint)
-{
-	int			i;
-
-	if (*hint < nentries && table[*hint].len == len &&
-		memcmp(table[*hint].name, name, len) == 0)
-		return (*hint)++;
-	for (i = 0; i < nentries; i++)
-	{
-		if (table[i].len == len && memcmp(table[i].name, name, len) == 0)
-		{
-			*hint = i + 1;
-			return i;
-		}
-	}
-	return -1;
-}
-
 /* From byte FIELD_NAME_SIZE - n on: n bytes 0xff, then zeros */
 static const unsigned char name_masks[2 * FIELD_NAME_SIZE] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -294,18 +273,13 @@ name_matches(const char *p, const char *end, const FieldName *f)
 	return memcmp(p, f->name, f->len) == 0;
 }
 
-/*
- * Index of the field named at p among table[from..], or -1.  The kernel
- * prints the fields in the table's order, so a line most often holds the
- * field after the last one found, or one a few entries further on.
- */
+/* Index of the field named at p among table[from..to), or -1 */
 static inline int
-match_field_from(const FieldName *table, int nentries, int from,
-				 const char *p, const char *end)
+match_field(const FieldName *table, int from, int to, const char *p, const char *end)
 {
 	int			i;
 
-	for (i = from; i < nentries; i++)
+	for (i = from; i < to; i++)
 	{
 		size_t		len = table[i].len;
 
@@ -313,6 +287,19 @@ match_field_from(const FieldName *table, int nentries, int from,
 			return i;
 	}
 	return -1;
+}
+
+/*
+ * Index of the field named at p in table, or -1.  The kernel prints the
+ * fields in the table's order, so the entries from hint (the one after the
+ * last found) on are tried first.
+ */
+static int
+find_field(const FieldName *table, int nentries, int hint, const char *p, const char *end)
+{
+	int			i = match_field(table, hint, nentries, p, end);
+
+	return i >= 0 ? i : match_field(table, 0, hint, p, end);
 }
 
 /*
@@ -457,8 +444,8 @@ vma_parser_next(VmaParser *parser, Vma *vma)
 
 		line = parser->pos;
 		if (*line >= 'A' && *line <= 'Z')
-			i = match_field_from(smaps_fields, NUM_SMAPS_FIELDS, parser->next_field,
-								 line, parser->end);
+			i = match_field(smaps_fields, parser->next_field, NUM_SMAPS_FIELDS,
+							line, parser->end);
 		if (i >= 0)
 		{
 			parser->line_number++;
@@ -487,8 +474,8 @@ vma_parser_next(VmaParser *parser, Vma *vma)
 				continue;
 			if ((name_end = field_name_end(line, line_end)) == NULL)
 				return parse_error(parser, "invalid field line");
-			i = lookup_field(smaps_fields, NUM_SMAPS_FIELDS, line,
-							 (size_t) (name_end - line), &parser->next_field);
+			i = find_field(smaps_fields, NUM_SMAPS_FIELDS, parser->next_field,
+						   line, line_end);
 			/* skip a field this parser does not know */
 			if (i >= 0 && !set_field(parser, vma, i, name_end + 1))
 				return parse_error(parser, "invalid field value");
@@ -517,11 +504,11 @@ proc_status_parse(const char *text, size_t len, ProcStatus *status,
 		lineno++;
 		if (name_end != NULL)
 		{
-			int			i = lookup_field(status_fields, NUM_STATUS_FIELDS, p,
-										 (size_t) (name_end - p), &hint);
+			int			i = find_field(status_fields, NUM_STATUS_FIELDS, hint, p, line_end);
 
 			if (i >= 0)
 			{
+				hint = i + 1;
 				if (parse_value(name_end + 1, line_end,
 								(ValueKind) status_fields[i].kind,
 								&status->value[status_fields[i].field]) == NULL)
