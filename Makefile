@@ -10,7 +10,8 @@ OBJS = \
 	src/vmastat.o
 
 EXTENSION = vmastat
-DATA = sql/vmastat--1.0.sql sql/vmastat--1.0--1.1.sql
+DATA = sql/vmastat--1.0.sql sql/vmastat--1.0--1.1.sql sql/vmastat--1.1--1.2.sql \
+	sql/vmastat--1.2.sql
 PGFILEDESC = "vmastat - memory of server processes from /proc"
 
 REGRESS = vmastat leaks

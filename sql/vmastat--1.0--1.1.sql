@@ -12,23 +12,28 @@ SELECT b.pid,
        a.usename,
        a.datname,
        a.state,
-       pg_catalog.pg_size_pretty(b.rss_anon + b.swap) AS owned,
+       pg_catalog.pg_size_pretty(b.rss_anon OPERATOR(pg_catalog.+) b.swap) AS owned,
        pg_catalog.pg_size_pretty(b.rss) AS rss,
        pg_catalog.pg_size_pretty(b.rss_shmem) AS rss_shmem,
        pg_catalog.pg_size_pretty(b.writeable_private) AS writeable_private,
        CASE WHEN l.pid IS NOT NULL
-            THEN 'growing ' || pg_catalog.pg_size_pretty(l.anon_rate) || '/min'
+            THEN 'growing ' OPERATOR(pg_catalog.||) pg_catalog.pg_size_pretty(l.anon_rate)
+                 OPERATOR(pg_catalog.||) '/min'
        END AS leak,
        pg_catalog.left(pg_catalog.regexp_replace(a.query, '\s+', ' ', 'g'), 60) AS query,
-       b.rss_anon + b.swap AS owned_bytes
+       b.rss_anon OPERATOR(pg_catalog.+) b.swap AS owned_bytes
 FROM @extschema@.vmastat_backends(fast => true) AS b
-    LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = b.pid
+    LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) b.pid
+    -- the incarnation's start, as vmastat_snapshot() records it
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN b.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+                    THEN pg_catalog.pg_postmaster_start_time()
+                    ELSE a.backend_start END AS backend_start) AS i
     LEFT JOIN @extschema@.vmastat_leaks AS l
-        ON l.pid = b.pid AND l.alive
-       AND l.backend_start IS NOT DISTINCT FROM
-           CASE WHEN b.backend_type = 'postmaster'
-                THEN pg_catalog.pg_postmaster_start_time() ELSE a.backend_start END
-ORDER BY b.rss_anon + b.swap DESC
+        ON l.pid OPERATOR(pg_catalog.=) b.pid AND l.alive
+       AND (l.backend_start OPERATOR(pg_catalog.=) i.backend_start
+            OR (l.backend_start IS NULL AND i.backend_start IS NULL))
+ORDER BY b.rss_anon OPERATOR(pg_catalog.+) b.swap DESC
 LIMIT 20;
 
 COMMENT ON VIEW @extschema@.vmastat_top IS

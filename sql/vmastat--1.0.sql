@@ -182,7 +182,8 @@ CREATE VIEW @extschema@.vmastat_activity AS
            a.leader_pid,
            a.query
     FROM @extschema@.vmastat_backends() AS b
-        LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = b.pid;
+        LEFT JOIN pg_catalog.pg_stat_activity AS a
+            ON a.pid OPERATOR(pg_catalog.=) b.pid;
 
 COMMENT ON VIEW @extschema@.vmastat_activity IS
 'Memory summary of every server process joined to its pg_stat_activity row';
@@ -451,62 +452,68 @@ COMMENT ON FUNCTION @extschema@.vmastat_sparkline(bigint[]) IS
 CREATE VIEW @extschema@.vmastat_growth AS
 WITH samples AS (
     SELECT h.*,
-           h.rss_anon + coalesce(h.swap, 0) AS owned,
-           extract(epoch FROM h.sample_time) AS t,
-           row_number() OVER w AS n,
-           count(*) OVER (PARTITION BY h.pid, h.backend_start) AS total,
-           ntile(20) OVER w AS bucket,
-           first_value(h.rss_anon + coalesce(h.swap, 0)) OVER w AS owned_first,
-           first_value(h.writeable_private) OVER w AS wp_first
+           h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0) AS owned,
+           EXTRACT(epoch FROM h.sample_time) AS t,
+           pg_catalog.row_number() OVER w AS n,
+           pg_catalog.count(*) OVER (PARTITION BY h.pid, h.backend_start) AS total,
+           pg_catalog.ntile(20) OVER w AS bucket,
+           pg_catalog.first_value(h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0))
+               OVER w AS owned_first,
+           pg_catalog.first_value(h.writeable_private) OVER w AS wp_first
     FROM @extschema@.vmastat_history AS h
     WINDOW w AS (PARTITION BY h.pid, h.backend_start ORDER BY h.sample_time)
 ),
 buckets AS (
-    SELECT pid, backend_start, bucket, max(owned) AS owned
+    SELECT pid, backend_start, bucket, pg_catalog.max(owned) AS owned
     FROM samples
     GROUP BY pid, backend_start, bucket
 ),
 trends AS (
     SELECT pid, backend_start,
-           @extschema@.vmastat_sparkline(array_agg(owned ORDER BY bucket)) AS trend
+           @extschema@.vmastat_sparkline(pg_catalog.array_agg(owned ORDER BY bucket)) AS trend
     FROM buckets
     GROUP BY pid, backend_start
 ),
 incarnations AS (
     SELECT pid, backend_start,
-           (array_agg(backend_type ORDER BY sample_time DESC))[1] AS backend_type,
-           (array_agg(datname ORDER BY sample_time DESC))[1] AS datname,
-           (array_agg(usename ORDER BY sample_time DESC))[1] AS usename,
-           (array_agg(application_name ORDER BY sample_time DESC))[1] AS application_name,
-           count(*) AS samples,
-           min(sample_time) AS first_seen,
-           max(sample_time) AS last_seen,
-           min(owned_first) AS anon_first,
-           (array_agg(owned ORDER BY sample_time DESC))[1] AS anon_last,
-           (regr_slope(owned, t) * 60)::bigint AS anon_rate,
-           regr_r2(owned, t) AS anon_r2,
-           (regr_slope(owned, t) FILTER (WHERE n > total / 2) * 60)::bigint AS anon_recent_rate,
-           (array_agg(writeable_private ORDER BY sample_time DESC))[1] - min(wp_first)
-               AS writeable_private_delta
+           (pg_catalog.array_agg(backend_type ORDER BY sample_time DESC))[1] AS backend_type,
+           (pg_catalog.array_agg(datname ORDER BY sample_time DESC))[1] AS datname,
+           (pg_catalog.array_agg(usename ORDER BY sample_time DESC))[1] AS usename,
+           (pg_catalog.array_agg(application_name ORDER BY sample_time DESC))[1] AS application_name,
+           pg_catalog.count(*) AS samples,
+           pg_catalog.min(sample_time) AS first_seen,
+           pg_catalog.max(sample_time) AS last_seen,
+           pg_catalog.min(owned_first) AS anon_first,
+           (pg_catalog.array_agg(owned ORDER BY sample_time DESC))[1] AS anon_last,
+           (pg_catalog.regr_slope(owned, t) OPERATOR(pg_catalog.*) 60)::bigint AS anon_rate,
+           pg_catalog.regr_r2(owned, t) AS anon_r2,
+           (pg_catalog.regr_slope(owned, t)
+                FILTER (WHERE n OPERATOR(pg_catalog.>) (total OPERATOR(pg_catalog./) 2))
+                OPERATOR(pg_catalog.*) 60)::bigint AS anon_recent_rate,
+           (pg_catalog.array_agg(writeable_private ORDER BY sample_time DESC))[1]
+               OPERATOR(pg_catalog.-) pg_catalog.min(wp_first) AS writeable_private_delta
     FROM samples
     GROUP BY pid, backend_start
 )
 SELECT i.pid, i.backend_start, i.backend_type, i.datname, i.usename,
        i.application_name, i.samples, i.first_seen, i.last_seen,
        CASE
-           WHEN i.backend_type = 'postmaster'
-               THEN i.backend_start = pg_catalog.pg_postmaster_start_time()
+           WHEN i.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+               THEN i.backend_start OPERATOR(pg_catalog.=) pg_catalog.pg_postmaster_start_time()
            WHEN i.backend_start IS NULL
-               THEN i.last_seen = (SELECT max(sample_time) FROM @extschema@.vmastat_history)
+               THEN i.last_seen OPERATOR(pg_catalog.=)
+                   (SELECT pg_catalog.max(sample_time) FROM @extschema@.vmastat_history)
            ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
-                        WHERE a.pid = i.pid AND a.backend_start = i.backend_start)
+                        WHERE a.pid OPERATOR(pg_catalog.=) i.pid
+                          AND a.backend_start OPERATOR(pg_catalog.=) i.backend_start)
        END AS alive,
-       i.anon_first, i.anon_last, i.anon_last - i.anon_first AS anon_delta,
+       i.anon_first, i.anon_last, i.anon_last OPERATOR(pg_catalog.-) i.anon_first AS anon_delta,
        i.anon_rate, i.anon_r2, i.anon_recent_rate, i.writeable_private_delta,
        t.trend
 FROM incarnations AS i
-    JOIN trends AS t ON t.pid = i.pid
-        AND t.backend_start IS NOT DISTINCT FROM i.backend_start;
+    JOIN trends AS t ON t.pid OPERATOR(pg_catalog.=) i.pid
+        AND (t.backend_start OPERATOR(pg_catalog.=) i.backend_start
+             OR (t.backend_start IS NULL AND i.backend_start IS NULL));
 
 COMMENT ON VIEW @extschema@.vmastat_growth IS
 'Growth of the owned memory (rss_anon + swap) of every process incarnation in vmastat_history';
@@ -544,25 +551,38 @@ COMMENT ON FUNCTION @extschema@.vmastat_leak_settings() IS
 CREATE VIEW @extschema@.vmastat_leak_kinds AS
 WITH bounds AS (
     SELECT pid, backend_start,
-           min(sample_time) AS first_time, max(sample_time) AS last_time
+           pg_catalog.min(sample_time) AS first_time,
+           pg_catalog.max(sample_time) AS last_time
     FROM @extschema@.vmastat_history_kinds
     GROUP BY pid, backend_start
 )
 SELECT b.pid, b.backend_start, k.kind, b.first_time, b.last_time,
-       sum(k.vmas) FILTER (WHERE k.sample_time = b.last_time)
-           - sum(k.vmas) FILTER (WHERE k.sample_time = b.first_time) AS vmas_delta,
-       coalesce(sum(k.size) FILTER (WHERE k.sample_time = b.last_time), 0)
-           - coalesce(sum(k.size) FILTER (WHERE k.sample_time = b.first_time), 0) AS size_delta,
-       coalesce(sum(k.rss) FILTER (WHERE k.sample_time = b.last_time), 0)
-           - coalesce(sum(k.rss) FILTER (WHERE k.sample_time = b.first_time), 0) AS rss_delta,
-       coalesce(sum(k.anonymous) FILTER (WHERE k.sample_time = b.last_time), 0)
-           - coalesce(sum(k.anonymous) FILTER (WHERE k.sample_time = b.first_time), 0) AS anonymous_delta,
-       coalesce(sum(k.swap) FILTER (WHERE k.sample_time = b.last_time), 0)
-           - coalesce(sum(k.swap) FILTER (WHERE k.sample_time = b.first_time), 0) AS swap_delta
+       pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time)
+           OPERATOR(pg_catalog.-)
+           pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time)
+           AS vmas_delta,
+       coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS size_delta,
+       coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS rss_delta,
+       coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS anonymous_delta,
+       coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS swap_delta
 FROM bounds AS b
-    JOIN @extschema@.vmastat_history_kinds AS k ON k.pid = b.pid
-        AND k.backend_start IS NOT DISTINCT FROM b.backend_start
-        AND k.sample_time IN (b.first_time, b.last_time)
+    JOIN @extschema@.vmastat_history_kinds AS k ON k.pid OPERATOR(pg_catalog.=) b.pid
+        AND (k.backend_start OPERATOR(pg_catalog.=) b.backend_start
+             OR (k.backend_start IS NULL AND b.backend_start IS NULL))
+        AND (k.sample_time OPERATOR(pg_catalog.=) b.first_time
+             OR k.sample_time OPERATOR(pg_catalog.=) b.last_time)
 GROUP BY b.pid, b.backend_start, k.kind, b.first_time, b.last_time;
 
 COMMENT ON VIEW @extschema@.vmastat_leak_kinds IS
@@ -581,27 +601,35 @@ COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.swap_delta IS 'change of the sw
 CREATE VIEW @extschema@.vmastat_leaks AS
 SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
        g.application_name, g.alive, a.state, a.query,
-       g.samples, g.first_seen, g.last_seen, g.last_seen - g.first_seen AS span,
+       g.samples, g.first_seen, g.last_seen,
+       g.last_seen OPERATOR(pg_catalog.-) g.first_seen AS span,
        g.anon_first, g.anon_last, g.anon_delta, g.anon_rate, g.anon_r2,
        g.anon_recent_rate, g.writeable_private_delta, g.trend,
-       (SELECT string_agg(k.kind || ' ' ||
-                          CASE WHEN k.rss_delta + k.swap_delta > 0 THEN '+' ELSE '' END ||
-                          pg_catalog.pg_size_pretty(k.rss_delta + k.swap_delta),
-                          ', ' ORDER BY k.rss_delta + k.swap_delta DESC)
+       (SELECT pg_catalog.string_agg(
+                   k.kind OPERATOR(pg_catalog.||) ' '
+                   OPERATOR(pg_catalog.||)
+                   CASE WHEN (k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
+                        THEN '+' ELSE '' END
+                   OPERATOR(pg_catalog.||)
+                   pg_catalog.pg_size_pretty(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta),
+                   ', ' ORDER BY k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
         FROM @extschema@.vmastat_leak_kinds AS k
-        WHERE k.pid = g.pid
-          AND k.backend_start IS NOT DISTINCT FROM g.backend_start
-          AND abs(k.rss_delta + k.swap_delta) >= 65536) AS kinds_grown
+        WHERE k.pid OPERATOR(pg_catalog.=) g.pid
+          AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
+               OR (k.backend_start IS NULL AND g.backend_start IS NULL))
+          AND pg_catalog.abs(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta)
+              OPERATOR(pg_catalog.>=) 65536) AS kinds_grown
 FROM @extschema@.vmastat_growth AS g
     CROSS JOIN @extschema@.vmastat_leak_settings() AS s
     LEFT JOIN pg_catalog.pg_stat_activity AS a
-        ON g.alive AND a.pid = g.pid AND a.backend_start = g.backend_start
-WHERE g.samples >= s.min_samples
-  AND g.last_seen - g.first_seen >= s.min_span
-  AND g.anon_delta > 0
-  AND g.anon_rate >= s.min_rate
-  AND g.anon_r2 >= s.min_r2
-  AND g.anon_recent_rate >= s.min_rate / 2
+        ON g.alive AND a.pid OPERATOR(pg_catalog.=) g.pid
+       AND a.backend_start OPERATOR(pg_catalog.=) g.backend_start
+WHERE g.samples OPERATOR(pg_catalog.>=) s.min_samples
+  AND (g.last_seen OPERATOR(pg_catalog.-) g.first_seen) OPERATOR(pg_catalog.>=) s.min_span
+  AND g.anon_delta OPERATOR(pg_catalog.>) 0
+  AND g.anon_rate OPERATOR(pg_catalog.>=) s.min_rate
+  AND g.anon_r2 OPERATOR(pg_catalog.>=) s.min_r2
+  AND g.anon_recent_rate OPERATOR(pg_catalog.>=) (s.min_rate OPERATOR(pg_catalog./) 2)
 ORDER BY g.anon_rate DESC;
 
 COMMENT ON VIEW @extschema@.vmastat_leaks IS

@@ -1,0 +1,220 @@
+/* vmastat--1.1--1.2.sql */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION vmastat UPDATE TO '1.2'" to load this file. \quit
+
+--
+-- The views again, every function and operator qualified: a view binds its
+-- functions and operators when it is created, so one created by an earlier
+-- script may have bound to an object planted in the extension's schema or
+-- in public.  Replacing it binds it to pg_catalog's.
+--
+CREATE OR REPLACE VIEW @extschema@.vmastat_activity AS
+    SELECT b.*,
+           a.datname,
+           a.usename,
+           a.application_name,
+           a.client_addr,
+           a.state,
+           a.backend_start,
+           a.query_start,
+           a.wait_event_type,
+           a.wait_event,
+           a.leader_pid,
+           a.query
+    FROM @extschema@.vmastat_backends() AS b
+        LEFT JOIN pg_catalog.pg_stat_activity AS a
+            ON a.pid OPERATOR(pg_catalog.=) b.pid;
+
+CREATE OR REPLACE VIEW @extschema@.vmastat_growth AS
+WITH samples AS (
+    SELECT h.*,
+           h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0) AS owned,
+           EXTRACT(epoch FROM h.sample_time) AS t,
+           pg_catalog.row_number() OVER w AS n,
+           pg_catalog.count(*) OVER (PARTITION BY h.pid, h.backend_start) AS total,
+           pg_catalog.ntile(20) OVER w AS bucket,
+           pg_catalog.first_value(h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0))
+               OVER w AS owned_first,
+           pg_catalog.first_value(h.writeable_private) OVER w AS wp_first
+    FROM @extschema@.vmastat_history AS h
+    WINDOW w AS (PARTITION BY h.pid, h.backend_start ORDER BY h.sample_time)
+),
+buckets AS (
+    SELECT pid, backend_start, bucket, pg_catalog.max(owned) AS owned
+    FROM samples
+    GROUP BY pid, backend_start, bucket
+),
+trends AS (
+    SELECT pid, backend_start,
+           @extschema@.vmastat_sparkline(pg_catalog.array_agg(owned ORDER BY bucket)) AS trend
+    FROM buckets
+    GROUP BY pid, backend_start
+),
+incarnations AS (
+    SELECT pid, backend_start,
+           (pg_catalog.array_agg(backend_type ORDER BY sample_time DESC))[1] AS backend_type,
+           (pg_catalog.array_agg(datname ORDER BY sample_time DESC))[1] AS datname,
+           (pg_catalog.array_agg(usename ORDER BY sample_time DESC))[1] AS usename,
+           (pg_catalog.array_agg(application_name ORDER BY sample_time DESC))[1] AS application_name,
+           pg_catalog.count(*) AS samples,
+           pg_catalog.min(sample_time) AS first_seen,
+           pg_catalog.max(sample_time) AS last_seen,
+           pg_catalog.min(owned_first) AS anon_first,
+           (pg_catalog.array_agg(owned ORDER BY sample_time DESC))[1] AS anon_last,
+           (pg_catalog.regr_slope(owned, t) OPERATOR(pg_catalog.*) 60)::bigint AS anon_rate,
+           pg_catalog.regr_r2(owned, t) AS anon_r2,
+           (pg_catalog.regr_slope(owned, t)
+                FILTER (WHERE n OPERATOR(pg_catalog.>) (total OPERATOR(pg_catalog./) 2))
+                OPERATOR(pg_catalog.*) 60)::bigint AS anon_recent_rate,
+           (pg_catalog.array_agg(writeable_private ORDER BY sample_time DESC))[1]
+               OPERATOR(pg_catalog.-) pg_catalog.min(wp_first) AS writeable_private_delta
+    FROM samples
+    GROUP BY pid, backend_start
+)
+SELECT i.pid, i.backend_start, i.backend_type, i.datname, i.usename,
+       i.application_name, i.samples, i.first_seen, i.last_seen,
+       CASE
+           WHEN i.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+               THEN i.backend_start OPERATOR(pg_catalog.=) pg_catalog.pg_postmaster_start_time()
+           WHEN i.backend_start IS NULL
+               THEN i.last_seen OPERATOR(pg_catalog.=)
+                   (SELECT pg_catalog.max(sample_time) FROM @extschema@.vmastat_history)
+           ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+                        WHERE a.pid OPERATOR(pg_catalog.=) i.pid
+                          AND a.backend_start OPERATOR(pg_catalog.=) i.backend_start)
+       END AS alive,
+       i.anon_first, i.anon_last, i.anon_last OPERATOR(pg_catalog.-) i.anon_first AS anon_delta,
+       i.anon_rate, i.anon_r2, i.anon_recent_rate, i.writeable_private_delta,
+       t.trend
+FROM incarnations AS i
+    JOIN trends AS t ON t.pid OPERATOR(pg_catalog.=) i.pid
+        AND (t.backend_start OPERATOR(pg_catalog.=) i.backend_start
+             OR (t.backend_start IS NULL AND i.backend_start IS NULL));
+
+CREATE OR REPLACE VIEW @extschema@.vmastat_leak_kinds AS
+WITH bounds AS (
+    SELECT pid, backend_start,
+           pg_catalog.min(sample_time) AS first_time,
+           pg_catalog.max(sample_time) AS last_time
+    FROM @extschema@.vmastat_history_kinds
+    GROUP BY pid, backend_start
+)
+SELECT b.pid, b.backend_start, k.kind, b.first_time, b.last_time,
+       pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time)
+           OPERATOR(pg_catalog.-)
+           pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time)
+           AS vmas_delta,
+       coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS size_delta,
+       coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS rss_delta,
+       coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS anonymous_delta,
+       coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS swap_delta
+FROM bounds AS b
+    JOIN @extschema@.vmastat_history_kinds AS k ON k.pid OPERATOR(pg_catalog.=) b.pid
+        AND (k.backend_start OPERATOR(pg_catalog.=) b.backend_start
+             OR (k.backend_start IS NULL AND b.backend_start IS NULL))
+        AND (k.sample_time OPERATOR(pg_catalog.=) b.first_time
+             OR k.sample_time OPERATOR(pg_catalog.=) b.last_time)
+GROUP BY b.pid, b.backend_start, k.kind, b.first_time, b.last_time;
+
+CREATE OR REPLACE VIEW @extschema@.vmastat_leaks AS
+SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
+       g.application_name, g.alive, a.state, a.query,
+       g.samples, g.first_seen, g.last_seen,
+       g.last_seen OPERATOR(pg_catalog.-) g.first_seen AS span,
+       g.anon_first, g.anon_last, g.anon_delta, g.anon_rate, g.anon_r2,
+       g.anon_recent_rate, g.writeable_private_delta, g.trend,
+       (SELECT pg_catalog.string_agg(
+                   k.kind OPERATOR(pg_catalog.||) ' '
+                   OPERATOR(pg_catalog.||)
+                   CASE WHEN (k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
+                        THEN '+' ELSE '' END
+                   OPERATOR(pg_catalog.||)
+                   pg_catalog.pg_size_pretty(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta),
+                   ', ' ORDER BY k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
+        FROM @extschema@.vmastat_leak_kinds AS k
+        WHERE k.pid OPERATOR(pg_catalog.=) g.pid
+          AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
+               OR (k.backend_start IS NULL AND g.backend_start IS NULL))
+          AND pg_catalog.abs(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta)
+              OPERATOR(pg_catalog.>=) 65536) AS kinds_grown
+FROM @extschema@.vmastat_growth AS g
+    CROSS JOIN @extschema@.vmastat_leak_settings() AS s
+    LEFT JOIN pg_catalog.pg_stat_activity AS a
+        ON g.alive AND a.pid OPERATOR(pg_catalog.=) g.pid
+       AND a.backend_start OPERATOR(pg_catalog.=) g.backend_start
+WHERE g.samples OPERATOR(pg_catalog.>=) s.min_samples
+  AND (g.last_seen OPERATOR(pg_catalog.-) g.first_seen) OPERATOR(pg_catalog.>=) s.min_span
+  AND g.anon_delta OPERATOR(pg_catalog.>) 0
+  AND g.anon_rate OPERATOR(pg_catalog.>=) s.min_rate
+  AND g.anon_r2 OPERATOR(pg_catalog.>=) s.min_r2
+  AND g.anon_recent_rate OPERATOR(pg_catalog.>=) (s.min_rate OPERATOR(pg_catalog./) 2)
+ORDER BY g.anon_rate DESC;
+
+CREATE OR REPLACE VIEW @extschema@.vmastat_top AS
+SELECT b.pid,
+       b.backend_type,
+       a.usename,
+       a.datname,
+       a.state,
+       pg_catalog.pg_size_pretty(b.rss_anon OPERATOR(pg_catalog.+) b.swap) AS owned,
+       pg_catalog.pg_size_pretty(b.rss) AS rss,
+       pg_catalog.pg_size_pretty(b.rss_shmem) AS rss_shmem,
+       pg_catalog.pg_size_pretty(b.writeable_private) AS writeable_private,
+       CASE WHEN l.pid IS NOT NULL
+            THEN 'growing ' OPERATOR(pg_catalog.||) pg_catalog.pg_size_pretty(l.anon_rate)
+                 OPERATOR(pg_catalog.||) '/min'
+       END AS leak,
+       pg_catalog.left(pg_catalog.regexp_replace(a.query, '\s+', ' ', 'g'), 60) AS query,
+       b.rss_anon OPERATOR(pg_catalog.+) b.swap AS owned_bytes
+FROM @extschema@.vmastat_backends(fast => true) AS b
+    LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) b.pid
+    -- the incarnation's start, as vmastat_snapshot() records it
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN b.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+                    THEN pg_catalog.pg_postmaster_start_time()
+                    ELSE a.backend_start END AS backend_start) AS i
+    LEFT JOIN @extschema@.vmastat_leaks AS l
+        ON l.pid OPERATOR(pg_catalog.=) b.pid AND l.alive
+       AND (l.backend_start OPERATOR(pg_catalog.=) i.backend_start
+            OR (l.backend_start IS NULL AND i.backend_start IS NULL))
+ORDER BY b.rss_anon OPERATOR(pg_catalog.+) b.swap DESC
+LIMIT 20;
+
+--
+-- Pruning refuses a negative interval instead of deleting everything
+--
+CREATE OR REPLACE FUNCTION @extschema@.vmastat_history_prune(keep interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nrows bigint;
+BEGIN
+    -- a negative interval would reach into the future and delete everything
+    IF keep < interval '0' THEN
+        RAISE EXCEPTION 'interval to keep must not be negative'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The interval given was %s.', keep);
+    END IF;
+    DELETE FROM @extschema@.vmastat_history
+    WHERE sample_time < clock_timestamp() - keep;
+    GET DIAGNOSTICS nrows = ROW_COUNT;
+    DELETE FROM @extschema@.vmastat_history_kinds
+    WHERE sample_time < clock_timestamp() - keep;
+    RETURN nrows;
+END
+$$;

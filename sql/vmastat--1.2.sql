@@ -1,0 +1,735 @@
+/* vmastat--1.2.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION vmastat" to load this file. \quit
+
+--
+-- Per-VMA rows, from /proc/PID/smaps
+--
+CREATE TYPE @extschema@.vmastat_vma AS (
+    pid integer,
+    start_addr text,
+    end_addr text,
+    perms text,
+    "offset" bigint,
+    dev text,
+    inode bigint,
+    path text,
+    kind text,
+    size bigint,
+    kernel_page_size bigint,
+    mmu_page_size bigint,
+    rss bigint,
+    pss bigint,
+    pss_dirty bigint,
+    shared_clean bigint,
+    shared_dirty bigint,
+    private_clean bigint,
+    private_dirty bigint,
+    referenced bigint,
+    anonymous bigint,
+    ksm bigint,
+    lazy_free bigint,
+    anon_huge_pages bigint,
+    shmem_pmd_mapped bigint,
+    file_pmd_mapped bigint,
+    shared_hugetlb bigint,
+    private_hugetlb bigint,
+    swap bigint,
+    swap_pss bigint,
+    locked bigint,
+    thp_eligible boolean,
+    protection_key integer,
+    vm_flags text[]
+);
+
+COMMENT ON TYPE @extschema@.vmastat_vma IS
+'One memory mapping of a process, as returned by vmastat_vmas(), vmastat_vmas_of() and vmastat_parse_smaps(); its columns are described on the view vmastat_vmas';
+
+CREATE FUNCTION @extschema@.vmastat_vmas(
+    pid integer)
+RETURNS SETOF @extschema@.vmastat_vma
+AS 'MODULE_PATHNAME', 'vmastat_vmas_pid'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_vmas(integer) IS
+'One row per memory mapping of a server process, from /proc/PID/smaps';
+
+CREATE FUNCTION @extschema@.vmastat_vmas()
+RETURNS SETOF @extschema@.vmastat_vma
+AS 'MODULE_PATHNAME', 'vmastat_vmas_all'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_vmas() IS
+'One row per memory mapping of every server process of the cluster, from /proc/PID/smaps';
+
+CREATE VIEW @extschema@.vmastat_vmas AS
+    SELECT * FROM @extschema@.vmastat_vmas();
+
+COMMENT ON VIEW @extschema@.vmastat_vmas IS
+'One row per memory mapping of every server process of the cluster';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.pid IS 'PID of the server process (NULL for vmastat_parse_smaps)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.start_addr IS 'first address of the mapping, in the kernel''s hex form';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.end_addr IS 'first address after the mapping, in the kernel''s hex form';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.perms IS 'permissions: r, w, x, then p (private) or s (shared)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas."offset" IS 'offset of the mapping in its file, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.dev IS 'device of the mapped file as major:minor, in hex';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.inode IS 'inode of the mapped file (0 if anonymous)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.path IS 'name of the mapping as the kernel prints it, " (deleted)" included; NULL if it has none';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.kind IS 'what the mapping is: text, rodata, data, bss, heap, stack, anon, shm_main, shm_sysv, dsm, shared, file, guard or kernel';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.size IS 'virtual size in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.kernel_page_size IS 'page size the kernel uses for the mapping, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.mmu_page_size IS 'page size the MMU uses for the mapping, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.rss IS 'resident bytes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.pss IS 'proportional set size: resident bytes, each page divided by the number of processes mapping it';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.pss_dirty IS 'the dirty part of pss, in bytes (NULL before Linux 6.0)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.shared_clean IS 'resident clean bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.shared_dirty IS 'resident dirty bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.private_clean IS 'resident clean bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.private_dirty IS 'resident dirty bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.referenced IS 'bytes recently referenced';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.anonymous IS 'resident bytes not backed by a file';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.ksm IS 'bytes merged by kernel same-page merging (NULL before Linux 6.12)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.lazy_free IS 'bytes marked free with MADV_FREE, reclaimable by the kernel';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.anon_huge_pages IS 'bytes backed by transparent huge pages';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.shmem_pmd_mapped IS 'shared memory bytes mapped with huge pages';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.file_pmd_mapped IS 'file bytes mapped with huge pages';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.shared_hugetlb IS 'hugetlbfs bytes also mapped by other processes (not counted in rss or pss)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.private_hugetlb IS 'hugetlbfs bytes mapped by this process only (not counted in rss or pss)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.swap IS 'bytes swapped out';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.swap_pss IS 'proportional share of swapped-out bytes';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.locked IS 'bytes locked in memory';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.thp_eligible IS 'whether the mapping may use transparent huge pages';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.protection_key IS 'memory protection key (NULL where the kernel has none)';
+COMMENT ON COLUMN @extschema@.vmastat_vmas.vm_flags IS 'the kernel''s two-letter VmFlags codes';
+
+CREATE FUNCTION @extschema@.vmastat_parse_smaps(
+    content text)
+RETURNS SETOF @extschema@.vmastat_vma
+AS 'MODULE_PATHNAME', 'vmastat_parse_smaps'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_parse_smaps(text) IS
+'Per-mapping rows (pid NULL) from the text of a saved /proc/PID/smaps or maps file';
+
+--
+-- Per-process summaries, from /proc/PID/status, maps and smaps_rollup
+--
+CREATE TYPE @extschema@.vmastat_summary AS (
+    pid integer,
+    backend_type text,
+    mapped bigint,
+    writeable_private bigint,
+    private_readonly bigint,
+    shared bigint,
+    rss bigint,
+    rss_anon bigint,
+    rss_file bigint,
+    rss_shmem bigint,
+    swap bigint,
+    hugetlb bigint,
+    pss bigint,
+    pss_anon bigint,
+    pss_file bigint,
+    pss_shmem bigint,
+    pss_dirty bigint,
+    uss bigint,
+    shared_clean bigint,
+    shared_dirty bigint,
+    private_clean bigint,
+    private_dirty bigint,
+    swap_pss bigint,
+    locked bigint,
+    anon_huge_pages bigint,
+    shared_hugetlb bigint,
+    private_hugetlb bigint,
+    vmas bigint
+);
+
+COMMENT ON TYPE @extschema@.vmastat_summary IS
+'The memory summary of a process, as returned by vmastat_backends() and vmastat_backend(); its columns are described on the view vmastat_activity';
+
+CREATE FUNCTION @extschema@.vmastat_backends(
+    fast boolean DEFAULT false)
+RETURNS SETOF @extschema@.vmastat_summary
+AS 'MODULE_PATHNAME', 'vmastat_backends_all'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_backends(boolean) IS
+'One memory summary row per server process; with fast => true only the counters of /proc/PID/status are read';
+
+CREATE FUNCTION @extschema@.vmastat_backend(
+    pid integer,
+    fast boolean DEFAULT false)
+RETURNS SETOF @extschema@.vmastat_summary
+AS 'MODULE_PATHNAME', 'vmastat_backend_pid'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_backend(integer, boolean) IS
+'The memory summary row of one server process; with fast => true only the counters of /proc/PID/status are read';
+
+CREATE VIEW @extschema@.vmastat_activity AS
+    SELECT b.*,
+           a.datname,
+           a.usename,
+           a.application_name,
+           a.client_addr,
+           a.state,
+           a.backend_start,
+           a.query_start,
+           a.wait_event_type,
+           a.wait_event,
+           a.leader_pid,
+           a.query
+    FROM @extschema@.vmastat_backends() AS b
+        LEFT JOIN pg_catalog.pg_stat_activity AS a
+            ON a.pid OPERATOR(pg_catalog.=) b.pid;
+
+COMMENT ON VIEW @extschema@.vmastat_activity IS
+'Memory summary of every server process joined to its pg_stat_activity row';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_activity.backend_type IS 'pg_stat_activity''s backend_type; postmaster for the postmaster; from the process title for processes pg_stat_activity does not list';
+COMMENT ON COLUMN @extschema@.vmastat_activity.mapped IS 'virtual size of all mappings in bytes, the mapped figure of pmap -d (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.writeable_private IS 'private writable virtual size in bytes, the writeable/private figure of pmap -d (VmData + VmStk of status)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_readonly IS 'private read-only virtual size in bytes (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared IS 'shared virtual size in bytes, the shared figure of pmap -d (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss IS 'resident bytes, VmRSS of status: counts every page of shared memory touched';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_anon IS 'resident anonymous bytes, RssAnon of status: memory the process owns';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_file IS 'resident file-backed bytes, RssFile of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_shmem IS 'resident shared memory bytes, RssShmem of status: the shared buffers this process touched';
+COMMENT ON COLUMN @extschema@.vmastat_activity.swap IS 'swapped-out anonymous bytes, VmSwap of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.hugetlb IS 'hugetlbfs bytes, HugetlbPages of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss IS 'proportional set size in bytes (from smaps_rollup)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_anon IS 'anonymous part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_file IS 'file-backed part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_shmem IS 'shared memory part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_dirty IS 'dirty part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.uss IS 'unique set size: private_clean + private_dirty, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared_clean IS 'resident clean bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared_dirty IS 'resident dirty bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_clean IS 'resident clean bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_dirty IS 'resident dirty bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_activity.swap_pss IS 'proportional share of swapped-out bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.locked IS 'bytes locked in memory';
+COMMENT ON COLUMN @extschema@.vmastat_activity.anon_huge_pages IS 'bytes backed by transparent huge pages';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared_hugetlb IS 'hugetlbfs bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_hugetlb IS 'hugetlbfs bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_activity.vmas IS 'number of mappings (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.application_name IS 'application name, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.client_addr IS 'client address, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.state IS 'state of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.backend_start IS 'when the process started, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.query_start IS 'when the current or last query started, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.wait_event_type IS 'wait event type, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.wait_event IS 'wait event, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.leader_pid IS 'parallel group leader, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.query IS 'current or last query, from pg_stat_activity';
+
+CREATE VIEW @extschema@.vmastat_kinds AS
+    SELECT pid, kind,
+           pg_catalog.count(*) AS vmas,
+           pg_catalog.sum(size)::bigint AS size,
+           pg_catalog.sum(rss)::bigint AS rss,
+           pg_catalog.sum(pss)::bigint AS pss,
+           pg_catalog.sum(private_dirty)::bigint AS private_dirty,
+           pg_catalog.sum(anonymous)::bigint AS anonymous,
+           pg_catalog.sum(swap)::bigint AS swap
+    FROM @extschema@.vmastat_vmas()
+    GROUP BY pid, kind;
+
+COMMENT ON VIEW @extschema@.vmastat_kinds IS
+'Memory of every server process by kind of mapping';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.vmas IS 'number of mappings of this kind';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.size IS 'virtual size in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.rss IS 'resident bytes';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.pss IS 'proportional set size in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.private_dirty IS 'resident dirty bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.anonymous IS 'resident anonymous bytes';
+COMMENT ON COLUMN @extschema@.vmastat_kinds.swap IS 'bytes swapped out';
+
+--
+-- Privileges: reading other processes' memory maps is for pg_read_all_stats
+-- (and so pg_monitor); parsing saved text is for everyone.
+--
+REVOKE ALL ON FUNCTION @extschema@.vmastat_vmas(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_vmas() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_backends(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_backend(integer, boolean) FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_vmas FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_activity FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_kinds FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas(integer) TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas() TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_backends(boolean) TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_backend(integer, boolean) TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_vmas TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_activity TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_kinds TO pg_read_all_stats;
+
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_parse_smaps(text) TO PUBLIC;
+
+--
+-- Per-VMA rows of some processes, for the leak finder
+--
+CREATE FUNCTION @extschema@.vmastat_vmas_of(
+    pids integer[])
+RETURNS SETOF @extschema@.vmastat_vma
+AS 'MODULE_PATHNAME', 'vmastat_vmas_of'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) IS
+'One row per memory mapping of the listed server processes; PIDs that are not server processes are skipped silently';
+
+--
+-- Leak finder: samples of the status counters over time
+--
+CREATE TABLE @extschema@.vmastat_history (
+    sample_time timestamp with time zone NOT NULL,
+    pid integer NOT NULL,
+    backend_start timestamp with time zone,
+    backend_type text,
+    datname name,
+    usename name,
+    application_name text,
+    rss bigint,
+    rss_anon bigint,
+    rss_file bigint,
+    rss_shmem bigint,
+    swap bigint,
+    hugetlb bigint,
+    writeable_private bigint
+);
+
+CREATE INDEX vmastat_history_pid_idx
+    ON @extschema@.vmastat_history (pid, sample_time);
+CREATE INDEX vmastat_history_time_idx
+    ON @extschema@.vmastat_history (sample_time);
+
+COMMENT ON TABLE @extschema@.vmastat_history IS
+'One row per server process per sample of vmastat_snapshot()';
+COMMENT ON COLUMN @extschema@.vmastat_history.sample_time IS 'when the sample was taken';
+COMMENT ON COLUMN @extschema@.vmastat_history.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history.backend_start IS 'when the process started (pg_stat_activity.backend_start; the postmaster''s start time for the postmaster; NULL for processes pg_stat_activity does not list); with pid it identifies one incarnation of a process';
+COMMENT ON COLUMN @extschema@.vmastat_history.backend_type IS 'backend type, as in vmastat_backends()';
+COMMENT ON COLUMN @extschema@.vmastat_history.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.application_name IS 'application name, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss IS 'resident bytes (VmRSS)';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_anon IS 'resident anonymous bytes (RssAnon): memory the process owns';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_file IS 'resident file-backed bytes (RssFile)';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_shmem IS 'resident shared memory bytes (RssShmem)';
+COMMENT ON COLUMN @extschema@.vmastat_history.swap IS 'swapped-out bytes (VmSwap)';
+COMMENT ON COLUMN @extschema@.vmastat_history.hugetlb IS 'hugetlbfs bytes (HugetlbPages)';
+COMMENT ON COLUMN @extschema@.vmastat_history.writeable_private IS 'the writeable/private bytes of pmap -d (VmData + VmStk)';
+
+CREATE TABLE @extschema@.vmastat_history_kinds (
+    sample_time timestamp with time zone NOT NULL,
+    pid integer NOT NULL,
+    backend_start timestamp with time zone,
+    kind text NOT NULL,
+    vmas bigint,
+    size bigint,
+    rss bigint,
+    anonymous bigint,
+    swap bigint
+);
+
+CREATE INDEX vmastat_history_kinds_pid_idx
+    ON @extschema@.vmastat_history_kinds (pid, sample_time);
+CREATE INDEX vmastat_history_kinds_time_idx
+    ON @extschema@.vmastat_history_kinds (sample_time);
+
+COMMENT ON TABLE @extschema@.vmastat_history_kinds IS
+'Per-kind memory of a process, read from smaps when the process is first sampled and when its owned memory has grown by a step since its last per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.sample_time IS 'when the sample was taken';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.backend_start IS 'start of the process, as in vmastat_history';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.vmas IS 'number of mappings of this kind';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.size IS 'virtual size in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.rss IS 'resident bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.anonymous IS 'resident anonymous bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds.swap IS 'swapped-out bytes';
+
+CREATE FUNCTION @extschema@.vmastat_snapshot()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    taken timestamp with time zone := clock_timestamp();
+    nrows bigint;
+BEGIN
+    -- the status counters of every server process: O(1) each, no page walk
+    INSERT INTO @extschema@.vmastat_history
+    SELECT taken, b.pid,
+           CASE WHEN b.backend_type = 'postmaster'
+                THEN pg_postmaster_start_time() ELSE a.backend_start END,
+           b.backend_type, a.datname, a.usename, a.application_name,
+           b.rss, b.rss_anon, b.rss_file, b.rss_shmem, b.swap, b.hugetlb,
+           b.writeable_private
+    FROM @extschema@.vmastat_backends(fast => true) AS b
+        LEFT JOIN pg_stat_activity AS a ON a.pid = b.pid;
+    GET DIAGNOSTICS nrows = ROW_COUNT;
+
+    -- per-kind figures, read from smaps only for a process seen for the
+    -- first time (the baseline) and for one whose owned memory grew by a
+    -- step (1 MB, or 10% if more) since its last per-kind figures
+    WITH grown AS (
+        SELECT h.pid, h.backend_start
+        FROM @extschema@.vmastat_history AS h
+            CROSS JOIN LATERAL (
+                SELECT sum(k.anonymous + k.swap) AS owned
+                FROM @extschema@.vmastat_history_kinds AS k
+                WHERE k.pid = h.pid
+                  AND k.backend_start IS NOT DISTINCT FROM h.backend_start
+                  AND k.sample_time =
+                      (SELECT max(l.sample_time)
+                       FROM @extschema@.vmastat_history_kinds AS l
+                       WHERE l.pid = h.pid
+                         AND l.backend_start IS NOT DISTINCT FROM h.backend_start)
+            ) AS base
+        WHERE h.sample_time = taken
+          AND (base.owned IS NULL OR
+               h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10))
+    )
+    INSERT INTO @extschema@.vmastat_history_kinds
+    SELECT taken, v.pid, g.backend_start, v.kind, count(*),
+           sum(v.size), sum(v.rss), sum(v.anonymous), sum(v.swap)
+    FROM @extschema@.vmastat_vmas_of(ARRAY(SELECT pid FROM grown)) AS v
+        JOIN grown AS g ON g.pid = v.pid
+    GROUP BY v.pid, g.backend_start, v.kind;
+
+    RETURN nrows;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.vmastat_snapshot() IS
+'Takes one sample of every server process into vmastat_history; returns the number of processes sampled';
+
+CREATE FUNCTION @extschema@.vmastat_history_prune(keep interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nrows bigint;
+BEGIN
+    -- a negative interval would reach into the future and delete everything
+    IF keep < interval '0' THEN
+        RAISE EXCEPTION 'interval to keep must not be negative'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The interval given was %s.', keep);
+    END IF;
+    DELETE FROM @extschema@.vmastat_history
+    WHERE sample_time < clock_timestamp() - keep;
+    GET DIAGNOSTICS nrows = ROW_COUNT;
+    DELETE FROM @extschema@.vmastat_history_kinds
+    WHERE sample_time < clock_timestamp() - keep;
+    RETURN nrows;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.vmastat_history_prune(interval) IS
+'Deletes the samples older than keep; returns the number of vmastat_history rows deleted';
+
+CREATE FUNCTION @extschema@.vmastat_sparkline(vals bigint[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT string_agg(
+               CASE WHEN v IS NULL THEN ' '
+                    WHEN hi = lo THEN chr(9601)
+                    ELSE chr(9601 + ((v - lo)::numeric * 7 / (hi - lo))::integer)
+               END, '' ORDER BY i)
+    FROM unnest(vals) WITH ORDINALITY AS u(v, i),
+         (SELECT min(x) AS lo, max(x) AS hi FROM unnest(vals) AS x) AS r
+$$;
+
+COMMENT ON FUNCTION @extschema@.vmastat_sparkline(bigint[]) IS
+'One block character (from ▁ for the least value to █ for the greatest) per value; a space for NULL';
+
+CREATE VIEW @extschema@.vmastat_growth AS
+WITH samples AS (
+    SELECT h.*,
+           h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0) AS owned,
+           EXTRACT(epoch FROM h.sample_time) AS t,
+           pg_catalog.row_number() OVER w AS n,
+           pg_catalog.count(*) OVER (PARTITION BY h.pid, h.backend_start) AS total,
+           pg_catalog.ntile(20) OVER w AS bucket,
+           pg_catalog.first_value(h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0))
+               OVER w AS owned_first,
+           pg_catalog.first_value(h.writeable_private) OVER w AS wp_first
+    FROM @extschema@.vmastat_history AS h
+    WINDOW w AS (PARTITION BY h.pid, h.backend_start ORDER BY h.sample_time)
+),
+buckets AS (
+    SELECT pid, backend_start, bucket, pg_catalog.max(owned) AS owned
+    FROM samples
+    GROUP BY pid, backend_start, bucket
+),
+trends AS (
+    SELECT pid, backend_start,
+           @extschema@.vmastat_sparkline(pg_catalog.array_agg(owned ORDER BY bucket)) AS trend
+    FROM buckets
+    GROUP BY pid, backend_start
+),
+incarnations AS (
+    SELECT pid, backend_start,
+           (pg_catalog.array_agg(backend_type ORDER BY sample_time DESC))[1] AS backend_type,
+           (pg_catalog.array_agg(datname ORDER BY sample_time DESC))[1] AS datname,
+           (pg_catalog.array_agg(usename ORDER BY sample_time DESC))[1] AS usename,
+           (pg_catalog.array_agg(application_name ORDER BY sample_time DESC))[1] AS application_name,
+           pg_catalog.count(*) AS samples,
+           pg_catalog.min(sample_time) AS first_seen,
+           pg_catalog.max(sample_time) AS last_seen,
+           pg_catalog.min(owned_first) AS anon_first,
+           (pg_catalog.array_agg(owned ORDER BY sample_time DESC))[1] AS anon_last,
+           (pg_catalog.regr_slope(owned, t) OPERATOR(pg_catalog.*) 60)::bigint AS anon_rate,
+           pg_catalog.regr_r2(owned, t) AS anon_r2,
+           (pg_catalog.regr_slope(owned, t)
+                FILTER (WHERE n OPERATOR(pg_catalog.>) (total OPERATOR(pg_catalog./) 2))
+                OPERATOR(pg_catalog.*) 60)::bigint AS anon_recent_rate,
+           (pg_catalog.array_agg(writeable_private ORDER BY sample_time DESC))[1]
+               OPERATOR(pg_catalog.-) pg_catalog.min(wp_first) AS writeable_private_delta
+    FROM samples
+    GROUP BY pid, backend_start
+)
+SELECT i.pid, i.backend_start, i.backend_type, i.datname, i.usename,
+       i.application_name, i.samples, i.first_seen, i.last_seen,
+       CASE
+           WHEN i.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+               THEN i.backend_start OPERATOR(pg_catalog.=) pg_catalog.pg_postmaster_start_time()
+           WHEN i.backend_start IS NULL
+               THEN i.last_seen OPERATOR(pg_catalog.=)
+                   (SELECT pg_catalog.max(sample_time) FROM @extschema@.vmastat_history)
+           ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+                        WHERE a.pid OPERATOR(pg_catalog.=) i.pid
+                          AND a.backend_start OPERATOR(pg_catalog.=) i.backend_start)
+       END AS alive,
+       i.anon_first, i.anon_last, i.anon_last OPERATOR(pg_catalog.-) i.anon_first AS anon_delta,
+       i.anon_rate, i.anon_r2, i.anon_recent_rate, i.writeable_private_delta,
+       t.trend
+FROM incarnations AS i
+    JOIN trends AS t ON t.pid OPERATOR(pg_catalog.=) i.pid
+        AND (t.backend_start OPERATOR(pg_catalog.=) i.backend_start
+             OR (t.backend_start IS NULL AND i.backend_start IS NULL));
+
+COMMENT ON VIEW @extschema@.vmastat_growth IS
+'Growth of the owned memory (rss_anon + swap) of every process incarnation in vmastat_history';
+COMMENT ON COLUMN @extschema@.vmastat_growth.pid IS 'PID of the process';
+COMMENT ON COLUMN @extschema@.vmastat_growth.backend_start IS 'start of the process; with pid it identifies the incarnation';
+COMMENT ON COLUMN @extschema@.vmastat_growth.backend_type IS 'backend type at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.datname IS 'database at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.usename IS 'user at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.application_name IS 'application name at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.samples IS 'number of samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.first_seen IS 'time of the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.last_seen IS 'time of the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.alive IS 'whether this incarnation of the process is still running';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_first IS 'owned bytes (rss_anon + swap) at the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_last IS 'owned bytes (rss_anon + swap) at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_delta IS 'anon_last - anon_first, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_rate IS 'growth of owned bytes per minute: slope of the least-squares line through all samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_r2 IS 'coefficient of determination of that line: near 1 for steady growth (also 1 when owned memory never changed)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d between the first and the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.trend IS 'sparkline of owned bytes over the samples (at most 20 characters, each the largest value of its share of the samples)';
+
+CREATE FUNCTION @extschema@.vmastat_leak_settings(
+    OUT min_rate bigint,
+    OUT min_samples integer,
+    OUT min_span interval,
+    OUT min_r2 double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'vmastat_leak_settings'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_leak_settings() IS
+'The thresholds of the leak rule: vmastat.leak_min_rate (bytes per minute), vmastat.leak_min_samples, vmastat.leak_min_span and vmastat.leak_min_r2';
+
+CREATE VIEW @extschema@.vmastat_leak_kinds AS
+WITH bounds AS (
+    SELECT pid, backend_start,
+           pg_catalog.min(sample_time) AS first_time,
+           pg_catalog.max(sample_time) AS last_time
+    FROM @extschema@.vmastat_history_kinds
+    GROUP BY pid, backend_start
+)
+SELECT b.pid, b.backend_start, k.kind, b.first_time, b.last_time,
+       pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time)
+           OPERATOR(pg_catalog.-)
+           pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time)
+           AS vmas_delta,
+       coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS size_delta,
+       coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS rss_delta,
+       coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS anonymous_delta,
+       coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
+           OPERATOR(pg_catalog.-)
+           coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
+           AS swap_delta
+FROM bounds AS b
+    JOIN @extschema@.vmastat_history_kinds AS k ON k.pid OPERATOR(pg_catalog.=) b.pid
+        AND (k.backend_start OPERATOR(pg_catalog.=) b.backend_start
+             OR (k.backend_start IS NULL AND b.backend_start IS NULL))
+        AND (k.sample_time OPERATOR(pg_catalog.=) b.first_time
+             OR k.sample_time OPERATOR(pg_catalog.=) b.last_time)
+GROUP BY b.pid, b.backend_start, k.kind, b.first_time, b.last_time;
+
+COMMENT ON VIEW @extschema@.vmastat_leak_kinds IS
+'Per process incarnation and kind of mapping: the change between its first and its last per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.pid IS 'PID of the process';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.backend_start IS 'start of the process; with pid it identifies the incarnation';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.first_time IS 'time of the first per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.last_time IS 'time of the last per-kind sample';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.vmas_delta IS 'change of the number of mappings (NULL if the kind is missing from either sample)';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.size_delta IS 'change of the virtual size, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.rss_delta IS 'change of the resident size, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.anonymous_delta IS 'change of the resident anonymous bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.swap_delta IS 'change of the swapped-out bytes';
+
+CREATE VIEW @extschema@.vmastat_leaks AS
+SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
+       g.application_name, g.alive, a.state, a.query,
+       g.samples, g.first_seen, g.last_seen,
+       g.last_seen OPERATOR(pg_catalog.-) g.first_seen AS span,
+       g.anon_first, g.anon_last, g.anon_delta, g.anon_rate, g.anon_r2,
+       g.anon_recent_rate, g.writeable_private_delta, g.trend,
+       (SELECT pg_catalog.string_agg(
+                   k.kind OPERATOR(pg_catalog.||) ' '
+                   OPERATOR(pg_catalog.||)
+                   CASE WHEN (k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
+                        THEN '+' ELSE '' END
+                   OPERATOR(pg_catalog.||)
+                   pg_catalog.pg_size_pretty(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta),
+                   ', ' ORDER BY k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
+        FROM @extschema@.vmastat_leak_kinds AS k
+        WHERE k.pid OPERATOR(pg_catalog.=) g.pid
+          AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
+               OR (k.backend_start IS NULL AND g.backend_start IS NULL))
+          AND pg_catalog.abs(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta)
+              OPERATOR(pg_catalog.>=) 65536) AS kinds_grown
+FROM @extschema@.vmastat_growth AS g
+    CROSS JOIN @extschema@.vmastat_leak_settings() AS s
+    LEFT JOIN pg_catalog.pg_stat_activity AS a
+        ON g.alive AND a.pid OPERATOR(pg_catalog.=) g.pid
+       AND a.backend_start OPERATOR(pg_catalog.=) g.backend_start
+WHERE g.samples OPERATOR(pg_catalog.>=) s.min_samples
+  AND (g.last_seen OPERATOR(pg_catalog.-) g.first_seen) OPERATOR(pg_catalog.>=) s.min_span
+  AND g.anon_delta OPERATOR(pg_catalog.>) 0
+  AND g.anon_rate OPERATOR(pg_catalog.>=) s.min_rate
+  AND g.anon_r2 OPERATOR(pg_catalog.>=) s.min_r2
+  AND g.anon_recent_rate OPERATOR(pg_catalog.>=) (s.min_rate OPERATOR(pg_catalog./) 2)
+ORDER BY g.anon_rate DESC;
+
+COMMENT ON VIEW @extschema@.vmastat_leaks IS
+'Process incarnations whose owned memory grows steadily: the leak suspects, fastest first';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.pid IS 'PID of the process';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.backend_start IS 'start of the process; with pid it identifies the incarnation';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.backend_type IS 'backend type at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.datname IS 'database at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.usename IS 'user at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.application_name IS 'application name at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.alive IS 'whether this incarnation of the process is still running';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.state IS 'current state from pg_stat_activity (NULL once the process exited)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.query IS 'current or last query from pg_stat_activity (NULL once the process exited)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.samples IS 'number of samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.first_seen IS 'time of the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.last_seen IS 'time of the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.span IS 'time between the first and the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_first IS 'owned bytes (rss_anon + swap) at the first sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_last IS 'owned bytes (rss_anon + swap) at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_delta IS 'anon_last - anon_first, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_rate IS 'growth of owned bytes per minute (least squares over all samples)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_r2 IS 'fit of the least-squares line: 1 for perfectly steady growth';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.trend IS 'sparkline of owned bytes over the samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mapping grew (resident + swapped bytes), largest first, from vmastat_leak_kinds';
+
+--
+-- Privileges of the leak finder: reading is for pg_read_all_stats, taking
+-- samples and pruning for the owner unless granted.
+--
+REVOKE ALL ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_snapshot() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_history_prune(interval) FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_history FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_history_kinds FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_growth FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_leak_kinds FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_leaks FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_history TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_history_kinds TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_growth TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_leak_kinds TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_leaks TO pg_read_all_stats;
+
+--
+-- A view for people at a psql prompt: who owns the most memory right now
+--
+CREATE VIEW @extschema@.vmastat_top AS
+SELECT b.pid,
+       b.backend_type,
+       a.usename,
+       a.datname,
+       a.state,
+       pg_catalog.pg_size_pretty(b.rss_anon OPERATOR(pg_catalog.+) b.swap) AS owned,
+       pg_catalog.pg_size_pretty(b.rss) AS rss,
+       pg_catalog.pg_size_pretty(b.rss_shmem) AS rss_shmem,
+       pg_catalog.pg_size_pretty(b.writeable_private) AS writeable_private,
+       CASE WHEN l.pid IS NOT NULL
+            THEN 'growing ' OPERATOR(pg_catalog.||) pg_catalog.pg_size_pretty(l.anon_rate)
+                 OPERATOR(pg_catalog.||) '/min'
+       END AS leak,
+       pg_catalog.left(pg_catalog.regexp_replace(a.query, '\s+', ' ', 'g'), 60) AS query,
+       b.rss_anon OPERATOR(pg_catalog.+) b.swap AS owned_bytes
+FROM @extschema@.vmastat_backends(fast => true) AS b
+    LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) b.pid
+    -- the incarnation's start, as vmastat_snapshot() records it
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN b.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+                    THEN pg_catalog.pg_postmaster_start_time()
+                    ELSE a.backend_start END AS backend_start) AS i
+    LEFT JOIN @extschema@.vmastat_leaks AS l
+        ON l.pid OPERATOR(pg_catalog.=) b.pid AND l.alive
+       AND (l.backend_start OPERATOR(pg_catalog.=) i.backend_start
+            OR (l.backend_start IS NULL AND i.backend_start IS NULL))
+ORDER BY b.rss_anon OPERATOR(pg_catalog.+) b.swap DESC
+LIMIT 20;
+
+COMMENT ON VIEW @extschema@.vmastat_top IS
+'The 20 server processes that own the most memory (rss_anon + swap), readable sizes, with the leak verdict; from the status counters only';
+COMMENT ON COLUMN @extschema@.vmastat_top.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_top.backend_type IS 'backend type, as in vmastat_backends()';
+COMMENT ON COLUMN @extschema@.vmastat_top.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_top.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_top.state IS 'state of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_top.owned IS 'memory the process owns, rss_anon + swap, readable';
+COMMENT ON COLUMN @extschema@.vmastat_top.rss IS 'resident size, readable (counts the shared memory it touched)';
+COMMENT ON COLUMN @extschema@.vmastat_top.rss_shmem IS 'resident shared memory (the shared buffers it touched), readable';
+COMMENT ON COLUMN @extschema@.vmastat_top.writeable_private IS 'the writeable/private figure of pmap -d, readable';
+COMMENT ON COLUMN @extschema@.vmastat_top.leak IS 'growth per minute if vmastat_leaks lists this process, else NULL';
+COMMENT ON COLUMN @extschema@.vmastat_top.query IS 'current or last query, whitespace folded, first 60 characters';
+COMMENT ON COLUMN @extschema@.vmastat_top.owned_bytes IS 'owned memory in bytes, the sort key';
+
+REVOKE ALL ON @extschema@.vmastat_top FROM PUBLIC;
+GRANT SELECT ON @extschema@.vmastat_top TO pg_read_all_stats;
