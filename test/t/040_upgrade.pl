@@ -1,7 +1,9 @@
 # Upgrades: installing 1.0 and updating gives exactly what a fresh install
 # of the default version gives, compared object by object in the catalogs:
-# definitions, columns, comments, privileges, indexes.  And every object and
-# setting of the extension is documented in the README.
+# definitions, columns, comments, privileges, indexes.  An update from 1.1
+# keeps the history.  Every released version works with the current
+# library.  And every object and setting of the extension is documented in
+# the README.
 use strict;
 use warnings;
 
@@ -66,6 +68,60 @@ my $fresh = $node->safe_psql('fresh', $describe);
 my $updated = $node->safe_psql('updated', $describe);
 ok(length($fresh) > 1000, 'the description covers the objects');
 is($updated, $fresh, 'an updated 1.0 has exactly the objects of a fresh install');
+
+# From 1.1 with samples: the update keeps every row of the history
+$node->safe_psql('postgres', 'CREATE DATABASE sampled');
+$node->safe_psql('sampled', "CREATE EXTENSION vmastat VERSION '1.1'");
+$node->safe_psql('sampled', 'SELECT vmastat_snapshot()') for 1 .. 3;
+my $history = q{
+SELECT count(*), count(DISTINCT sample_time), md5(string_agg(h::text, ',' ORDER BY h::text))
+FROM vmastat_history AS h};
+my $history_kinds = q{
+SELECT count(*), md5(string_agg(k::text, ',' ORDER BY k::text))
+FROM vmastat_history_kinds AS k};
+my $before = $node->safe_psql('sampled', $history);
+my $before_kinds = $node->safe_psql('sampled', $history_kinds);
+like($before, qr/^\d+\|3\|/, '1.1 took three samples');
+$node->safe_psql('sampled', 'ALTER EXTENSION vmastat UPDATE');
+is($node->safe_psql('sampled', $history), $before, 'the update from 1.1 keeps the history');
+is($node->safe_psql('sampled', $history_kinds), $before_kinds, 'and the per-kind history');
+cmp_ok($node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_growth'),
+	'>', 0, 'the updated views read it');
+
+# Every released version works with the current library: each of its
+# functions and views is used (the library serves the columns the
+# version declared)
+foreach my $version ('1.0', '1.1')
+{
+	my $db = 'old' . ($version =~ s/\./_/r);
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, "CREATE EXTENSION vmastat VERSION '$version'");
+	my $use = q{
+SELECT vmastat_snapshot();
+SELECT count(*) FROM vmastat_vmas(pg_backend_pid());
+SELECT count(*) FROM vmastat_vmas();
+SELECT count(*) FROM vmastat_vmas_of(ARRAY[pg_backend_pid()]);
+SELECT count(*) FROM vmastat_backend(pg_backend_pid());
+SELECT count(*) FROM vmastat_backend(pg_backend_pid(), true);
+SELECT count(*) FROM vmastat_backends();
+SELECT count(*) FROM vmastat_backends(true);
+SELECT count(*) FROM vmastat_parse_smaps(pg_read_file('/proc/self/smaps'));
+SELECT vmastat_sparkline(ARRAY[1, 2]::bigint[]);
+SELECT * FROM vmastat_leak_settings();
+SELECT vmastat_history_prune('1 day');
+};
+	$use .= join('', map { "SELECT count(*) FROM $_;\n" } split /\n/,
+		$node->safe_psql($db, q{
+SELECT c.relname FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'e'
+WHERE c.relkind IN ('r', 'v') ORDER BY 1}));
+	my ($ret, $out, $err) = $node->psql($db, $use, on_error_stop => 1);
+	is($ret, 0, "version $version: every function and view works with the current library")
+	  or diag($err);
+	like($use, qr/vmastat_leaks/, "version $version: its views were listed")
+	  if $version eq '1.0';
+	like($use, qr/vmastat_top/, "version $version: its views were listed")
+	  if $version eq '1.1';
+}
 
 # Documentation: every member object and every setting appears in README.md
 my $readme = slurp_file('README.md');
