@@ -14,7 +14,8 @@ DATA = sql/vmastat--1.0.sql sql/vmastat--1.0--1.1.sql sql/vmastat--1.1--1.2.sql 
 	sql/vmastat--1.2.sql
 PGFILEDESC = "vmastat - memory of server processes from /proc"
 
-REGRESS = vmastat leaks
+REGRESS = objects processes parse privileges leaks
+REGRESS_OPTS = --inputdir=$(srcdir)/test/regress
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 EXTRA_CLEAN = test/unit/vma_parser_test test/unit/pid_reuse_test
