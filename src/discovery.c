@@ -10,7 +10,9 @@
  * in shared memory: regular backends, autovacuum and background workers,
  * WAL senders and the auxiliary processes all have one.  The logger and
  * children that have not got a PGPROC yet (or never do, like a backend
- * that refuses a connection) come from the children list alone.
+ * that refuses a connection) come from the children list alone; the
+ * logger, normally forked first, is on the list's first page, which one
+ * read() returns whole.
  *
  * A candidate is only a PID.  It may have exited, or its PID may have gone
  * to another process since, so each one is checked through /proc before it

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * procfs.c
- *	  Access to /proc: discovery of the cluster's processes and whole-file
- *	  reads that tell a process that exited from a real error.
+ *	  Access to /proc: the postmaster's children, the check that a PID is a
+ *	  server process, and whole-file reads that tell a process that exited
+ *	  from a real error.
  *
  * A process can exit at any moment while it is read.  The kernel then fails
  * the open (ENOENT, ESRCH), fails the read (ESRCH), or ends a multi-record

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * procfs.h
- *	  Access to /proc: discovery of the cluster's processes and whole-file
- *	  reads that tell a process that exited from a real error.
+ *	  Access to /proc: the postmaster's children, the check that a PID is a
+ *	  server process, and whole-file reads that tell a process that exited
+ *	  from a real error.
  *
  * src/procfs.h
  *
