@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * procfs.c
- *	  Access to /proc: discovery of the cluster's processes and whole-file
- *	  reads that tell a process that exited from a real error.
+ *	  Access to /proc: the postmaster's children, the check that a PID is a
+ *	  server process, and whole-file reads that tell a process that exited
+ *	  from a real error.
  *
  * A process can exit at any moment while it is read.  The kernel then fails
  * the open (ENOENT, ESRCH), fails the read (ESRCH), or ends a multi-record
@@ -218,6 +219,27 @@ procfs_is_server_process(const ProcStatus *status, int pid)
 }
 
 /*
+ * Opens /proc/PID if it is a server process, else returns false.  Only
+ * status is read for the check, a file anyone may read: the PID may have
+ * been reused by a process of another user, whose other files cannot be
+ * opened.  Once the check has passed through the handle, every file opened
+ * through it is this process's or none (see ProcHandle).  buf and status
+ * receive the status read.
+ */
+bool
+procfs_open_server_process(ProcHandle *handle, int pid, StringInfo buf,
+						   ProcStatus *status)
+{
+	if (pid <= 0 || !procfs_open(handle, pid))
+		return false;
+	if (procfs_read_status(handle, buf, status) &&
+		procfs_is_server_process(status, pid))
+		return true;
+	procfs_close(handle);
+	return false;
+}
+
+/*
  * Children of the postmaster found by reading every process's status; for
  * kernels built without CONFIG_PROC_CHILDREN.
  */
@@ -265,21 +287,22 @@ scan_children(int *nchildren)
 }
 
 /*
- * The PIDs of this cluster's server processes: the postmaster first, then
- * its children.  The list is a snapshot; a process in it may exit before it
- * is read, and readers handle that.
+ * The PIDs the kernel lists as the postmaster's children.  The list can
+ * miss live children: the kernel serves the file a page per read() and
+ * finds where to go on by position in the list of children, so children
+ * that exit between two reads make as many others be skipped.  The caller
+ * completes it (see discovery.c).
  */
 int *
-procfs_server_pids(int *npids)
+procfs_postmaster_children(int *nchildren)
 {
 	ProcHandle	handle;
 	StringInfoData buf;
 	char		name[64];
 	int32	   *children;
-	int		   *pids;
-	size_t		nchildren = 0;
-	size_t		i;
+	size_t		n = 0;
 
+	StaticAssertStmt(sizeof(int32) == sizeof(int), "the PID list is returned as int");
 	if (!procfs_open(&handle, PostmasterPid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -288,34 +311,20 @@ procfs_server_pids(int *npids)
 	snprintf(name, sizeof(name), "task/%d/children", PostmasterPid);
 	if (!procfs_read(&handle, name, &buf))
 	{
-		int			n;
-		int		   *scanned;
-
 		/* no children file: the kernel lacks CONFIG_PROC_CHILDREN */
 		procfs_close(&handle);
 		pfree(buf.data);
-		scanned = scan_children(&n);
-		pids = palloc((n + 1) * sizeof(int));
-		pids[0] = PostmasterPid;
-		memcpy(pids + 1, scanned, n * sizeof(int));
-		pfree(scanned);
-		*npids = n + 1;
-		return pids;
+		return scan_children(nchildren);
 	}
 	procfs_close(&handle);
 
 	/* every PID takes at least two bytes: a digit and a separator */
 	children = palloc((buf.len / 2 + 1) * sizeof(int32));
-	if (!pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &nchildren))
+	if (!pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &n))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("could not parse file \"%s/%d/%s\"", proc_root, PostmasterPid, name)));
-	pids = palloc((nchildren + 1) * sizeof(int));
-	pids[0] = PostmasterPid;
-	for (i = 0; i < nchildren; i++)
-		pids[i + 1] = children[i];
-	pfree(children);
 	pfree(buf.data);
-	*npids = (int) nchildren + 1;
-	return pids;
+	*nchildren = (int) n;
+	return (int *) children;
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * procfs.h
- *	  Access to /proc: discovery of the cluster's processes and whole-file
- *	  reads that tell a process that exited from a real error.
+ *	  Access to /proc: the postmaster's children, the check that a PID is a
+ *	  server process, and whole-file reads that tell a process that exited
+ *	  from a real error.
  *
  * src/procfs.h
  *
@@ -34,6 +35,8 @@ extern bool procfs_read(ProcHandle *handle, const char *name, StringInfo buf);
 extern bool procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status);
 extern bool procfs_has_smaps_rollup(void);
 extern bool procfs_is_server_process(const ProcStatus *status, int pid);
-extern int *procfs_server_pids(int *npids);
+extern bool procfs_open_server_process(ProcHandle *handle, int pid,
+									   StringInfo buf, ProcStatus *status);
+extern int *procfs_postmaster_children(int *nchildren);
 
 #endif							/* VMASTAT_PROCFS_H */

@@ -20,6 +20,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "compat.h"
+#include "discovery.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -548,20 +549,13 @@ read_process_vmas(ProcScan *state, ProcHandle *handle)
 
 /*
  * Opens a single PID given by the user, checking that it is a server
- * process; warns and returns false if not.
+ * process; warns and returns false if not.  status receives its status.
  */
 static bool
-open_server_process(ProcScan *state, ProcHandle *handle, int pid)
+open_server_process(ProcScan *state, ProcHandle *handle, int pid, ProcStatus *status)
 {
-	ProcStatus	status;
-
-	if (pid > 0 && procfs_open(handle, pid))
-	{
-		if (procfs_read_status(handle, &state->status_text, &status) &&
-			procfs_is_server_process(&status, pid))
-			return true;
-		procfs_close(handle);
-	}
+	if (procfs_open_server_process(handle, pid, &state->status_text, status))
+		return true;
 	ereport(WARNING,
 			(errmsg("PID %d is not a PostgreSQL server process", pid)));
 	return false;
@@ -581,11 +575,12 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	int			pid = PG_GETARG_INT32(0);
 	ProcScan	state;
 	ProcHandle	handle;
+	ProcStatus	status;
 
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo);
-	if (open_server_process(&state, &handle, pid))
+	if (open_server_process(&state, &handle, pid, &status))
 	{
 		int			nvmas = read_process_vmas(&state, &handle);
 
@@ -616,31 +611,23 @@ static void
 emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 {
 	ProcScan	state;
-	int		   *pids;
-	int			npids;
-	int			i;
+	ServerProcessIter iter;
+	ProcHandle	handle;
+	ProcStatus	status;
 
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo);
-	pids = procfs_server_pids(&npids);
-	for (i = 0; i < npids; i++)
+	server_process_iter_begin(&iter, wanted, nwanted);
+	while (server_process_iter_next(&iter, &handle, &state.status_text, &status))
 	{
-		ProcHandle	handle;
-		int			nvmas;
+		int			nvmas = read_process_vmas(&state, &handle);
 
-		CHECK_FOR_INTERRUPTS();
-		if (wanted != NULL &&
-			bsearch(&pids[i], wanted, nwanted, sizeof(int), compare_pids) == NULL)
-			continue;
-		if (!procfs_open(&handle, pids[i]))
-			continue;
-		nvmas = read_process_vmas(&state, &handle);
 		procfs_close(&handle);
 		if (nvmas >= 0)
-			emit_vma_rows(&state, nvmas, true, pids[i]);
+			emit_vma_rows(&state, nvmas, true, handle.pid);
 	}
-	pfree(pids);
+	server_process_iter_end(&iter);
 	scan_end(&state);
 }
 
@@ -727,9 +714,10 @@ sum_maps(const Vma *vma, ProcSummary *summary)
 }
 
 /*
- * Reads what the summary of one process needs: status alone when fast,
- * else maps and smaps_rollup too, and status last (see procfs.c).  Returns
- * false if the process is gone or is no longer a server process.
+ * Reads what the summary of one process needs beyond the status already in
+ * summary->status, read when the process was opened: nothing when fast,
+ * else maps and smaps_rollup, and status again last (see procfs.c).
+ * Returns false if the process is gone or is no longer a server process.
  */
 static bool
 read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summary)
@@ -739,7 +727,9 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 	summary->vmas = 0;
 	summary->rollup.present = 0;
 
-	if (!fast && procfs_has_smaps_rollup())
+	if (fast)
+		return true;
+	if (procfs_has_smaps_rollup())
 	{
 		VmaParser	parser;
 		Vma			vma;
@@ -765,7 +755,7 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 					 errdetail("The file does not hold exactly one summary.")));
 		summary->rollup = state->vmas[0];
 	}
-	else if (!fast)
+	else
 	{
 		int			nvmas;
 		int			i;
@@ -954,7 +944,7 @@ vmastat_backend_pid(PG_FUNCTION_ARGS)
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo);
-	if (open_server_process(&state, &handle, pid))
+	if (open_server_process(&state, &handle, pid, &summary.status))
 	{
 		load_backend_types(&state);
 		if (read_summary(&state, &handle, fast, &summary))
@@ -972,28 +962,23 @@ vmastat_backends_all(PG_FUNCTION_ARGS)
 {
 	bool		fast = PG_GETARG_BOOL(0);
 	ProcScan	state;
-	int		   *pids;
-	int			npids;
-	int			i;
+	ServerProcessIter iter;
+	ProcHandle	handle;
+	ProcSummary summary;
 
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo);
 	load_backend_types(&state);
-	pids = procfs_server_pids(&npids);
-	for (i = 0; i < npids; i++)
+	server_process_iter_begin(&iter, NULL, 0);
+	while (server_process_iter_next(&iter, &handle, &state.status_text,
+									&summary.status))
 	{
-		ProcHandle	handle;
-		ProcSummary summary;
-
-		CHECK_FOR_INTERRUPTS();
-		if (!procfs_open(&handle, pids[i]))
-			continue;
 		if (read_summary(&state, &handle, fast, &summary))
 			emit_summary_row(&state, &handle, &summary);
 		procfs_close(&handle);
 	}
-	pfree(pids);
+	server_process_iter_end(&iter);
 	scan_end(&state);
 	return (Datum) 0;
 }

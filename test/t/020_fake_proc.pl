@@ -178,6 +178,77 @@ like($err, qr/ERROR:  42501: could not open file ".*\/4000001\/maps": Permission
 like($err, qr/HINT:  .*hidepid/, 'with a hint naming the likely cause');
 chmod 0644, "$root/4000001/maps";
 
+# Discovery does not rest on the children list alone: the kernel's list
+# skips live children when others exit while it is read.  A process with a
+# PGPROC (the checkpointer) that the list lacks is still found, and still
+# checked: a PGPROC owner whose status names another parent is left out.
+my %aux = map { split /\|/ } split /\n/, $node->safe_psql('postgres',
+	"SELECT backend_type, pid FROM pg_stat_activity
+	 WHERE backend_type IN ('checkpointer', 'background writer')");
+$root = make_tree();
+for my $pid (values %aux)
+{
+	make_path("$root/$pid");
+	for my $file (qw(maps smaps smaps_rollup cmdline))
+	{
+		write_file("$root/$pid/$file", slurp_file("$root/4000001/$file"));
+	}
+}
+write_file("$root/$aux{checkpointer}/status", status_text($pm, 1));
+write_file("$root/$aux{'background writer'}/status", status_text(1, 1));
+my $expected = join("\n", sort { $a <=> $b } $pm, 4000001, $aux{checkpointer});
+for my $sql ('SELECT pid FROM vmastat_backends() ORDER BY pid',
+	'SELECT pid FROM vmastat_backends(fast => true) ORDER BY pid',
+	'SELECT DISTINCT pid FROM vmastat_vmas ORDER BY pid')
+{
+	($ret, $out, $err) = query($root, $sql);
+	is($out, $expected, "a server process missing from the children list is found: $sql");
+}
+(undef, $out) = query($root,
+	"SELECT backend_type FROM vmastat_backends() WHERE pid = $aux{checkpointer}");
+is($out, 'checkpointer', 'and named by pg_stat_activity');
+
+# A listed PID that a process of another user took after its server process
+# exited: only status, which anyone may read, is read before the process is
+# known to be ours, so its other files, which we may not open, are never
+# opened and the PID is left out as an exited one is.  4000004 stands for it
+# with files we cannot read; PID 1, if it belongs to another user, is a real
+# one, read through the kernel.
+$root = make_tree();
+make_path("$root/4000004");
+write_file("$root/4000004/status", status_text(1, 1));
+for my $file (qw(maps smaps smaps_rollup))
+{
+	write_file("$root/4000004/$file", '');
+	chmod 0000, "$root/4000004/$file";
+}
+my $children = "4000001 4000004 ";
+my @init = stat('/proc/1');
+my $init_is_other = @init && $init[4] != $> && !open(my $fh, '<', '/proc/1/smaps');
+if ($init_is_other)
+{
+	symlink('/proc/1', "$root/1") or die "could not link $root/1: $!";
+	$children = "1 $children";
+}
+write_file("$root/$pm/task/$pm/children", $children);
+for my $sql ('SELECT pid FROM vmastat_backends() ORDER BY pid',
+	'SELECT pid FROM vmastat_backends(fast => true) ORDER BY pid',
+	'SELECT DISTINCT pid FROM vmastat_vmas ORDER BY pid',
+	"SELECT DISTINCT pid FROM vmastat_vmas_of(ARRAY[$pm, 1, 4000001, 4000004]) ORDER BY pid")
+{
+	($ret, $out, $err) = query($root, $sql);
+	is($err, '', "a reused PID gives no error: $sql");
+	is($out, join("\n", sort { $a <=> $b } $pm, 4000001),
+		"and is left out: $sql");
+}
+SKIP:
+{
+	skip 'PID 1 belongs to this user or its smaps can be read', 1 unless $init_is_other;
+	($ret, $out, $err) = query($root, 'SELECT count(*) FROM vmastat_vmas(1)');
+	like($err, qr/WARNING:  PID 1 is not a PostgreSQL server process/,
+		'PID 1 itself is refused with a warning, not an error');
+}
+
 # No /proc at all
 ($ret, $out, $err) = $node->psql('postgres',
 	"SET vmastat.proc_root = '/nonexistent';\n\\set VERBOSITY verbose\nSELECT count(*) FROM vmastat_backends(fast => true)");

@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * discovery.h
+ *	  Which PIDs are this cluster's server processes, and one iterator that
+ *	  opens each of them.
+ *
+ * src/discovery.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VMASTAT_DISCOVERY_H
+#define VMASTAT_DISCOVERY_H
+
+#include "lib/stringinfo.h"
+#include "procfs.h"
+
+/* A walk over the server processes, in PID order */
+typedef struct ServerProcessIter
+{
+	int		   *pids;			/* candidates, sorted, no duplicates */
+	int			npids;
+	int			next;			/* index of the next candidate */
+	const int  *wanted;			/* sorted PIDs to keep, or NULL for all */
+	int			nwanted;
+} ServerProcessIter;
+
+extern int *server_pids(int *npids);
+extern void server_process_iter_begin(ServerProcessIter *iter,
+									  const int *wanted, int nwanted);
+extern bool server_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
+									 StringInfo buf, ProcStatus *status);
+extern void server_process_iter_end(ServerProcessIter *iter);
+
+#endif							/* VMASTAT_DISCOVERY_H */
