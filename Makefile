@@ -58,7 +58,7 @@ test: all
 	test/run_tests.sh
 
 demo:
-	test/demo.sh
+	tools/demo.sh
 
 # Static analysis of src/; clang-tidy's choices are in .clang-tidy
 LINT_DEFINES = -D__linux__ -D__$(shell uname -m)__ -D__GNUC__=12 -D_GNU_SOURCE
@@ -95,38 +95,38 @@ fuzz: test/fuzz/fuzz_parser
 .PHONY: fuzz
 
 # "make test" against the other PostgreSQL versions too, each in a Debian
-# chroot made by debootstrap (as root); see test/matrix.sh for the settings.
+# chroot made by debootstrap (as root); see tools/matrix.sh for the settings.
 MATRIX_VERSIONS ?= 17 18 19
 
 matrix:
-	MATRIX_VERSIONS="$(MATRIX_VERSIONS)" test/matrix.sh
+	MATRIX_VERSIONS="$(MATRIX_VERSIONS)" tools/matrix.sh
 
 .PHONY: matrix
 
 # "make bench": vmastat against the kernel floor and against pmap and smem,
 # on a throwaway cluster with many idle sessions; settings come from the
 # environment or the command line (make bench SESSIONS=1000 PASSES=3), see
-# test/bench/bench.sh.  The programs below are its helpers.
+# tools/bench/bench.sh.  The programs below are its helpers.
 BENCH_CFLAGS = -std=c11 -O2 -Wall -Wextra
-BENCH_PROGRAMS = test/bench/floor test/bench/sessions test/bench/parse_bench \
-	test/bench/lockprobe
+BENCH_PROGRAMS = tools/bench/floor tools/bench/sessions tools/bench/parse_bench \
+	tools/bench/lockprobe
 EXTRA_CLEAN += $(BENCH_PROGRAMS)
 
-test/bench/floor: test/bench/floor.c
-	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/floor.c
+tools/bench/floor: tools/bench/floor.c
+	$(CC) $(BENCH_CFLAGS) -o $@ tools/bench/floor.c
 
-test/bench/sessions: test/bench/sessions.c
+tools/bench/sessions: tools/bench/sessions.c
 	$(CC) $(BENCH_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		test/bench/sessions.c -L$(shell $(PG_CONFIG) --libdir) -lpq
+		tools/bench/sessions.c -L$(shell $(PG_CONFIG) --libdir) -lpq
 
-test/bench/parse_bench: test/bench/parse_bench.c $(PARSER_SRCS) $(PARSER_HDRS)
-	$(CC) $(BENCH_CFLAGS) -Isrc -o $@ test/bench/parse_bench.c $(PARSER_SRCS)
+tools/bench/parse_bench: tools/bench/parse_bench.c $(PARSER_SRCS) $(PARSER_HDRS)
+	$(CC) $(BENCH_CFLAGS) -Isrc -o $@ tools/bench/parse_bench.c $(PARSER_SRCS)
 
-test/bench/lockprobe: test/bench/lockprobe.c
-	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/lockprobe.c
+tools/bench/lockprobe: tools/bench/lockprobe.c
+	$(CC) $(BENCH_CFLAGS) -o $@ tools/bench/lockprobe.c
 
 # BENCH_ARGS=--smoke: the few-second pass that make test runs
 bench: all $(BENCH_PROGRAMS)
-	test/bench/bench.sh $(BENCH_ARGS)
+	tools/bench/bench.sh $(BENCH_ARGS)
 
 .PHONY: bench

@@ -23,8 +23,8 @@ my $vmas_rounds = 2;
 
 # The helper that holds the sessions, built against libpq
 my $pg_config = $ENV{PG_CONFIG} // 'pg_config';
-system('make', '-s', 'test/bench/sessions', "PG_CONFIG=$pg_config") == 0
-  or die 'could not build test/bench/sessions';
+system('make', '-s', 'tools/bench/sessions', "PG_CONFIG=$pg_config") == 0
+  or die 'could not build tools/bench/sessions';
 
 my $node = PostgreSQL::Test::Cluster->new('many_sessions');
 $node->init;
@@ -42,7 +42,7 @@ my $connstr = $node->connstr('postgres');
 # A thousand sessions, the oldest closed and a new one opened, again and
 # again, until the scans are done
 my ($in, $out, $err) = ('', '', '');
-my $churn = IPC::Run::start([ 'test/bench/sessions', '-n', $sessions, '-c', $connstr ],
+my $churn = IPC::Run::start([ 'tools/bench/sessions', '-n', $sessions, '-c', $connstr ],
 	'<', \$in, '>', \$out, '2>', \$err);
 $churn->pump until $out =~ /^ready$/m || !$churn->pumpable;
 like($out, qr/^ready$/m, "$sessions sessions are open") or BAIL_OUT($err);

@@ -1,4 +1,4 @@
-# contrib/prometheus/vmastat_queries.yaml in the real prometheus-postgres-exporter:
+# integrations/prometheus/vmastat_queries.yaml in the real prometheus-postgres-exporter:
 # a cluster with idle, big, scanning and leaking sessions, the exporter on a
 # loopback port, connected as a pg_monitor member through the cluster's
 # socket, and its /metrics compared with vmastat's own rows, read just before
@@ -23,7 +23,7 @@ use Time::HiRes qw(sleep time);
 # client backends listed one by one: "LIMIT 10" in the queries file
 my $top_clients = 10;
 
-my $queries = "$FindBin::RealBin/../../contrib/prometheus/vmastat_queries.yaml";
+my $queries = "$FindBin::RealBin/../../integrations/prometheus/vmastat_queries.yaml";
 my $exporter_bin;
 SEARCH:
 for my $name (qw(prometheus-postgres-exporter postgres_exporter))

@@ -6,20 +6,20 @@
 # shared buffers (they scanned a table held in shared_buffers), then
 # measures, in one run and on the same processes:
 #   - the kernel floor: reading the /proc files vmastat needs, and nothing
-#     else (test/bench/floor.c), in elapsed and in CPU time;
+#     else (tools/bench/floor.c), in elapsed and in CPU time;
 #   - vmastat_backends(), vmastat_backends(fast => true) and
 #     SELECT * FROM vmastat_vmas, timed in the server (EXPLAIN ANALYZE's
 #     execution time, and the backend's CPU time from /proc/PID/schedstat),
 #     each next to its floor, so that load from elsewhere hits both alike;
 #   - the peers: a loop of pmap -d, a loop of pmap -X, smem;
 #   - the parser's share: one backend's text parsed many times
-#     (test/bench/parse_bench.c);
+#     (tools/bench/parse_bench.c);
 #   - the anonymous memory a session keeps after many calls;
 #   - pgbench with the background sampler off and at a 1 s interval, and
 #     the sampler's own CPU time;
 #   - pgbench while another session reads every process each second, and
 #     how long a process waits in mmap/munmap while its page tables are
-#     walked (test/bench/lockprobe.c);
+#     walked (tools/bench/lockprobe.c);
 # and prints the medians, with ratios against the floor and the peers.
 #
 # Settings come from the environment (make bench SESSIONS=1000 PASSES=3):
@@ -110,8 +110,8 @@ bindir=$("$PG_CONFIG" --bindir)
 #
 # Build and install (the cluster loads the installed vmastat)
 #
-make -C "$srcdir" -s all test/bench/floor test/bench/sessions test/bench/parse_bench \
-	test/bench/lockprobe PG_CONFIG="$PG_CONFIG"
+make -C "$srcdir" -s all tools/bench/floor tools/bench/sessions tools/bench/parse_bench \
+	tools/bench/lockprobe PG_CONFIG="$PG_CONFIG"
 if [ "$(id -u)" -eq 0 ]; then
 	make -C "$srcdir" -s install PG_CONFIG="$PG_CONFIG"
 	bench_user=${BENCH_USER:-postgres}
@@ -171,7 +171,7 @@ sql() { as_pg psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
 out=$work/out
 mkdir -p "$out"
-for prog in floor sessions parse_bench lockprobe; do cp "$srcdir/test/bench/$prog" "$work/"; done
+for prog in floor sessions parse_bench lockprobe; do cp "$srcdir/tools/bench/$prog" "$work/"; done
 chown -R "$bench_user": "$work"
 
 as_pg "$bindir/initdb" -D "$work/data" -A trust --no-sync -E UTF8 --locale=C >/dev/null

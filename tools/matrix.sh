@@ -4,7 +4,7 @@
 # the host's, each built and run inside a chroot made with debootstrap from
 # Debian's archive.
 #
-#   test/matrix.sh [VERSION...]
+#   tools/matrix.sh [VERSION...]
 #
 # Versions come from the arguments, else from MATRIX_VERSIONS ("17 18 19"):
 #   15  Debian 12 "bookworm" (the host's own; not run unless asked)
