@@ -31,6 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "vma_kind.h"
@@ -119,6 +120,17 @@ enum
 	SUM_COL_VMAS,
 	SUM_NUM_COLS
 };
+
+/* The SQL row types these columns fill, vmastat_vma and vmastat_summary */
+StaticAssertDecl(VMA_NUM_COLS == 34, "vmastat_vma has 34 columns");
+StaticAssertDecl(SUM_NUM_COLS == 28, "vmastat_summary has 28 columns");
+
+/* Which of the two row types a function returns */
+typedef enum RowType
+{
+	ROW_TYPE_VMA,
+	ROW_TYPE_SUMMARY
+} RowType;
 
 /* Summary columns copied from /proc/PID/status */
 static const struct
@@ -239,13 +251,86 @@ check_privileges(void)
 						   "pg_read_all_stats")));
 }
 
+/* The types of the columns of a row type, in column order */
 static void
-scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
+row_type_columns(RowType row_type, Oid *types)
+{
+	int			c;
+
+	if (row_type == ROW_TYPE_VMA)
+	{
+		/* the size columns, offset and inode are bigint */
+		for (c = 0; c < VMA_NUM_COLS; c++)
+			types[c] = INT8OID;
+		types[VMA_COL_PID] = INT4OID;
+		types[VMA_COL_START_ADDR] = TEXTOID;
+		types[VMA_COL_END_ADDR] = TEXTOID;
+		types[VMA_COL_PERMS] = TEXTOID;
+		types[VMA_COL_DEV] = TEXTOID;
+		types[VMA_COL_PATH] = TEXTOID;
+		types[VMA_COL_KIND] = TEXTOID;
+		types[VMA_COL_THP_ELIGIBLE] = BOOLOID;
+		types[VMA_COL_PROTECTION_KEY] = INT4OID;
+		types[VMA_COL_VM_FLAGS] = TEXTARRAYOID;
+	}
+	else
+	{
+		for (c = 0; c < SUM_NUM_COLS; c++)
+			types[c] = INT8OID;
+		types[SUM_COL_PID] = INT4OID;
+		types[SUM_COL_BACKEND_TYPE] = TEXTOID;
+	}
+}
+
+/*
+ * Checks the row type the caller expects against the columns this library
+ * fills.  They differ when the installed SQL objects are of another version
+ * than the library, or when someone altered the row type; storing the rows
+ * anyway would read past values[] or store datums of the wrong type.
+ */
+static void
+check_row_type(FunctionCallInfo fcinfo, TupleDesc desc, RowType row_type)
+{
+	Oid			types[Max((int) VMA_NUM_COLS, (int) SUM_NUM_COLS)];
+	int			ncolumns = row_type == ROW_TYPE_VMA ? VMA_NUM_COLS : SUM_NUM_COLS;
+	int			c;
+
+	row_type_columns(row_type, types);
+	for (c = 0; c < Min(desc->natts, ncolumns); c++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, c);
+
+		if (attr->attisdropped || attr->atttypid != types[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("row type of function %s does not match the vmastat library",
+							get_func_name(fcinfo->flinfo->fn_oid)),
+					 attr->attisdropped ?
+					 errdetail("Column %d was dropped, the library returns %s.",
+							   c + 1, format_type_be(types[c])) :
+					 errdetail("Column %d is of type %s, the library returns %s.",
+							   c + 1, format_type_be(attr->atttypid),
+							   format_type_be(types[c])),
+					 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
+	}
+	if (desc->natts != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("row type of function %s has the wrong number of columns",
+						get_func_name(fcinfo->flinfo->fn_oid)),
+				 errdetail("The row type has %d columns, the vmastat library returns %d.",
+						   desc->natts, ncolumns),
+				 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
+}
+
+static void
+scan_begin(ProcScan *state, FunctionCallInfo fcinfo, RowType row_type)
 {
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	check_row_type(fcinfo, state->rsinfo->setDesc, row_type);
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "vmastat row",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -584,7 +669,7 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
 	if (open_server_process(&state, &handle, pid))
 	{
 		int			nvmas = read_process_vmas(&state, &handle);
@@ -622,7 +707,7 @@ emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
 	pids = procfs_server_pids(&npids);
 	for (i = 0; i < npids; i++)
 	{
@@ -681,7 +766,7 @@ vmastat_parse_smaps(PG_FUNCTION_ARGS)
 	ProcScan	state;
 	int			nvmas;
 
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
 	nvmas = parse_vmas(&state, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content),
 					   NULL, NULL);
 	/* saved text: the main segment's address range is not known */
@@ -953,7 +1038,7 @@ vmastat_backend_pid(PG_FUNCTION_ARGS)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_SUMMARY);
 	if (open_server_process(&state, &handle, pid))
 	{
 		load_backend_types(&state);
@@ -978,7 +1063,7 @@ vmastat_backends_all(PG_FUNCTION_ARGS)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_SUMMARY);
 	load_backend_types(&state);
 	pids = procfs_server_pids(&npids);
 	for (i = 0; i < npids; i++)
