@@ -200,6 +200,13 @@ typedef union AddressText
 	int32		align;			/* for the 4-byte varlena header */
 } AddressText;
 
+/* The same for a device, "major:minor" of two 32-bit hex numbers */
+typedef union DevText
+{
+	char		data[VARHDRSZ + 18];
+	int32		align;
+} DevText;
+
 /* Working state of one function call */
 typedef struct ProcScan
 {
@@ -219,9 +226,6 @@ typedef struct ProcScan
 	 */
 	Datum		kind_texts[VMA_NUM_KINDS];
 	Datum		perms_texts[16];	/* by PERMS_INDEX, 0 if not built yet */
-	uint32		cached_dev_major;
-	uint32		cached_dev_minor;
-	Datum		cached_dev;		/* 0 if not built yet */
 	int			nflag_arrays;
 	VmFlagsArray flag_arrays[MAX_FLAG_ARRAYS];
 	text	   *path;			/* the current row's path, reused */
@@ -344,7 +348,6 @@ scan_begin(ProcScan *state, FunctionCallInfo fcinfo, RowType row_type)
 	for (i = 0; i < VMA_NUM_KINDS; i++)
 		state->kind_texts[i] = CStringGetTextDatum(vma_kind_names[i]);
 	memset(state->perms_texts, 0, sizeof(state->perms_texts));
-	state->cached_dev = (Datum) 0;
 	state->nflag_arrays = 0;
 	state->path_size = VARHDRSZ + MAXPGPATH;
 	state->path = palloc(state->path_size);
@@ -532,21 +535,15 @@ cached_perms(ProcScan *state, const char *perms)
 	return state->perms_texts[index];
 }
 
-/* The text of a device, kept while rows show the same one */
+/* The text of a device as the kernel prints it, as a text datum in *buf */
 static Datum
-cached_dev(ProcScan *state, uint32 major, uint32 minor)
+dev_text(uint32 major, uint32 minor, DevText *buf)
 {
-	if (state->cached_dev == (Datum) 0 ||
-		state->cached_dev_major != major || state->cached_dev_minor != minor)
-	{
-		char		dev[24];
+	int			len = snprintf(VARDATA(buf->data), sizeof(buf->data) - VARHDRSZ,
+							   "%02x:%02x", major, minor);
 
-		snprintf(dev, sizeof(dev), "%02x:%02x", major, minor);
-		state->cached_dev = CStringGetTextDatum(dev);
-		state->cached_dev_major = major;
-		state->cached_dev_minor = minor;
-	}
-	return state->cached_dev;
+	SET_VARSIZE(buf->data, VARHDRSZ + len);
+	return PointerGetDatum(buf->data);
 }
 
 /* Stores one row per VMA of state->vmas */
@@ -562,6 +559,7 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 		bool		nulls[VMA_NUM_COLS];
 		AddressText start_text;
 		AddressText end_text;
+		DevText		dev;
 		int			c;
 
 		if (i % VMA_ROWS_PER_INTERRUPT_CHECK == VMA_ROWS_PER_INTERRUPT_CHECK - 1)
@@ -573,7 +571,7 @@ emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
 		 * on the stack or in buffers reused from row to row.
 		 */
 		values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
-		values[VMA_COL_DEV] = cached_dev(state, vma->dev_major, vma->dev_minor);
+		values[VMA_COL_DEV] = dev_text(vma->dev_major, vma->dev_minor, &dev);
 		values[VMA_COL_KIND] = state->kind_texts[state->kinds[i]];
 		if (vma->vm_flags != NULL)
 			values[VMA_COL_VM_FLAGS] = cached_vm_flags(state, vma->vm_flags,
