@@ -17,6 +17,7 @@
 
 #include <inttypes.h>
 
+#include "access/detoast.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "compat.h"
@@ -206,6 +207,15 @@ typedef union DevText
 	char		data[VARHDRSZ + 18];
 	int32		align;
 } DevText;
+
+/*
+ * vmastat_parse_smaps refuses longer text.  The smaps of a real server
+ * process is about 1 kB per mapping, so 64 MB holds the text of a process
+ * with some 60,000 mappings (Linux's default vm.max_map_count is 65,530);
+ * the limit keeps one call of a function anyone may run from holding a
+ * larger argument and from producing millions of rows from it.
+ */
+#define PARSE_SMAPS_MAX_BYTES (64 * 1024 * 1024)
 
 /* Working state of one function call */
 typedef struct ProcScan
@@ -546,64 +556,70 @@ dev_text(uint32 major, uint32 minor, DevText *buf)
 	return PointerGetDatum(buf->data);
 }
 
+/* Stores the row of one VMA */
+static void
+emit_vma_row(ProcScan *state, const Vma *vma, VmaKind kind, bool has_pid, int pid)
+{
+	Datum		values[VMA_NUM_COLS];
+	bool		nulls[VMA_NUM_COLS];
+	AddressText start_text;
+	AddressText end_text;
+	DevText		dev;
+	int			c;
+
+	memset(nulls, 0, sizeof(nulls));
+
+	/*
+	 * Values shared between rows live in the call's context, the others on
+	 * the stack or in buffers reused from row to row.
+	 */
+	values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
+	values[VMA_COL_DEV] = dev_text(vma->dev_major, vma->dev_minor, &dev);
+	values[VMA_COL_KIND] = state->kind_texts[kind];
+	if (vma->vm_flags != NULL)
+		values[VMA_COL_VM_FLAGS] = cached_vm_flags(state, vma->vm_flags,
+												   vma->vm_flags_len);
+	else
+		nulls[VMA_COL_VM_FLAGS] = true;
+	values[VMA_COL_PID] = Int32GetDatum(pid);
+	nulls[VMA_COL_PID] = !has_pid;
+	values[VMA_COL_START_ADDR] = hex_text(vma->start, &start_text);
+	values[VMA_COL_END_ADDR] = hex_text(vma->end, &end_text);
+	values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
+	values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
+	if (vma->path != NULL)
+		values[VMA_COL_PATH] = path_text(state, vma->path, vma->path_len);
+	else
+		nulls[VMA_COL_PATH] = true;
+	for (c = 0; c < lengthof(vma_size_columns); c++)
+		set_bytes(values, nulls, VMA_COL_FIRST_SIZE + c, vma, vma_size_columns[c]);
+	/* maps text has no Size line, but the size is known */
+	if (!VMA_HAS(vma, VMA_SIZE))
+	{
+		values[VMA_COL_FIRST_SIZE] = Int64GetDatum((int64) (vma->end - vma->start));
+		nulls[VMA_COL_FIRST_SIZE] = false;
+	}
+	values[VMA_COL_THP_ELIGIBLE] = BoolGetDatum(vma->value[VMA_THP_ELIGIBLE] != 0);
+	nulls[VMA_COL_THP_ELIGIBLE] = !VMA_HAS(vma, VMA_THP_ELIGIBLE);
+	values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
+	nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
+
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+						 values, nulls);
+	MemoryContextReset(state->row_context);
+}
+
 /* Stores one row per VMA of state->vmas */
 static void
-emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
+emit_vma_rows(ProcScan *state, int nvmas, int pid)
 {
 	int			i;
 
 	for (i = 0; i < nvmas; i++)
 	{
-		const Vma  *vma = &state->vmas[i];
-		Datum		values[VMA_NUM_COLS];
-		bool		nulls[VMA_NUM_COLS];
-		AddressText start_text;
-		AddressText end_text;
-		DevText		dev;
-		int			c;
-
 		if (i % VMA_ROWS_PER_INTERRUPT_CHECK == VMA_ROWS_PER_INTERRUPT_CHECK - 1)
 			CHECK_FOR_INTERRUPTS();
-		memset(nulls, 0, sizeof(nulls));
-
-		/*
-		 * Values shared between rows live in the call's context, the others
-		 * on the stack or in buffers reused from row to row.
-		 */
-		values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
-		values[VMA_COL_DEV] = dev_text(vma->dev_major, vma->dev_minor, &dev);
-		values[VMA_COL_KIND] = state->kind_texts[state->kinds[i]];
-		if (vma->vm_flags != NULL)
-			values[VMA_COL_VM_FLAGS] = cached_vm_flags(state, vma->vm_flags,
-													   vma->vm_flags_len);
-		else
-			nulls[VMA_COL_VM_FLAGS] = true;
-		values[VMA_COL_PID] = Int32GetDatum(pid);
-		nulls[VMA_COL_PID] = !has_pid;
-		values[VMA_COL_START_ADDR] = hex_text(vma->start, &start_text);
-		values[VMA_COL_END_ADDR] = hex_text(vma->end, &end_text);
-		values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
-		values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
-		if (vma->path != NULL)
-			values[VMA_COL_PATH] = path_text(state, vma->path, vma->path_len);
-		else
-			nulls[VMA_COL_PATH] = true;
-		for (c = 0; c < lengthof(vma_size_columns); c++)
-			set_bytes(values, nulls, VMA_COL_FIRST_SIZE + c, vma, vma_size_columns[c]);
-		/* maps text has no Size line, but the size is known */
-		if (!VMA_HAS(vma, VMA_SIZE))
-		{
-			values[VMA_COL_FIRST_SIZE] = Int64GetDatum((int64) (vma->end - vma->start));
-			nulls[VMA_COL_FIRST_SIZE] = false;
-		}
-		values[VMA_COL_THP_ELIGIBLE] = BoolGetDatum(vma->value[VMA_THP_ELIGIBLE] != 0);
-		nulls[VMA_COL_THP_ELIGIBLE] = !VMA_HAS(vma, VMA_THP_ELIGIBLE);
-		values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
-		nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
-
-		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
-							 values, nulls);
-		MemoryContextReset(state->row_context);
+		emit_vma_row(state, &state->vmas[i], state->kinds[i], true, pid);
 	}
 }
 
@@ -674,7 +690,7 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 
 		procfs_close(&handle);
 		if (nvmas >= 0)
-			emit_vma_rows(&state, nvmas, true, pid);
+			emit_vma_rows(&state, nvmas, pid);
 		else
 			warn_exited(pid);
 	}
@@ -721,7 +737,7 @@ emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 		nvmas = read_process_vmas(&state, &handle);
 		procfs_close(&handle);
 		if (nvmas >= 0)
-			emit_vma_rows(&state, nvmas, true, pids[i]);
+			emit_vma_rows(&state, nvmas, pids[i]);
 	}
 	pfree(pids);
 	scan_end(&state);
@@ -757,19 +773,81 @@ vmastat_vmas_of(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * Whether the run of mappings of one file that starts with first is an ELF
+ * object, that is, has an executable mapping (see vma_kind.c).  Reads ahead
+ * on a copy of the parser, which is just after first.
+ */
+static bool
+run_is_object(const VmaParser *parser, const Vma *first)
+{
+	VmaParser	ahead = *parser;
+	Vma			vma;
+
+	if (first->path == NULL || first->inode == 0)
+		return false;
+	if (first->perms[2] == 'x')
+		return true;
+	while (vma_parser_next(&ahead, &vma) == VMA_PARSE_OK &&
+		   vma_same_file(&vma, first))
+	{
+		if (vma.perms[2] == 'x')
+			return true;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return false;
+}
+
+/*
+ * Rows of saved smaps or maps text.  Anyone may call this with text of any
+ * size, so each VMA is classified and stored as soon as it is parsed: memory
+ * beyond the rows themselves does not grow with the text.
+ */
 Datum
 vmastat_parse_smaps(PG_FUNCTION_ARGS)
 {
-	text	   *content = PG_GETARG_TEXT_PP(0);
+	Size		size = toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ;
+	text	   *content;
 	ProcScan	state;
-	int			nvmas;
+	VmaParser	parser;
+	VmaParseResult result;
+	Vma			vma;
+	Vma			prev;
+	VmaKind		prev_kind = VMA_KIND_ANON;
+	bool		in_object = false;
+	uint64		n = 0;
 
+	/* before the text is detoasted, which may take a copy of it */
+	if (size > PARSE_SMAPS_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("smaps text is too long"),
+				 errdetail("The text is %zu bytes long, the maximum is %d bytes (64 MB).",
+						   size, PARSE_SMAPS_MAX_BYTES)));
+	content = PG_GETARG_TEXT_PP(0);
 	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
-	nvmas = parse_vmas(&state, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content),
-					   NULL, NULL);
-	/* saved text: the main segment's address range is not known */
-	vma_classify(state.vmas, nvmas, NULL, state.kinds);
-	emit_vma_rows(&state, nvmas, false, 0);
+	vma_parser_init(&parser, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
+	{
+		VmaKind		kind;
+
+		/*
+		 * Checked once per mapping: within a mapping the parser runs
+		 * unchecked, over at most PARSE_SMAPS_MAX_BYTES of text.
+		 */
+		CHECK_FOR_INTERRUPTS();
+		/* a run goes on while the same file is mapped, as in vma_classify() */
+		if (n++ == 0 || prev.path == NULL || prev.inode == 0 ||
+			!vma_same_file(&vma, &prev))
+			in_object = run_is_object(&parser, &vma);
+		/* saved text: the main segment's address range is not known */
+		kind = vma_classify_one(&vma, n > 1 ? &prev : NULL, prev_kind, in_object, NULL);
+		emit_vma_row(&state, &vma, kind, false, 0);
+		prev = vma;
+		prev_kind = kind;
+	}
+	if (result == VMA_PARSE_ERROR)
+		report_parse_error(&parser, NULL, NULL);
 	scan_end(&state);
 	return (Datum) 0;
 }
