@@ -240,6 +240,8 @@ typedef struct ProcScan
 	VmFlagsArray flag_arrays[MAX_FLAG_ARRAYS];
 	text	   *path;			/* the current row's path, reused */
 	size_t		path_size;		/* allocated size of path */
+	bool		show_addresses; /* else start_addr, end_addr and the offset
+								 * of anonymous mappings are NULL */
 } ProcScan;
 
 /* What the summary of one process is made of */
@@ -263,6 +265,19 @@ check_privileges(void)
 				 errmsg("permission denied to read the memory maps of server processes"),
 				 errdetail("Only roles with privileges of the \"%s\" role may read them.",
 						   "pg_read_all_stats")));
+}
+
+/*
+ * Whether the caller may see where mappings of server processes lie.  Linux
+ * shows /proc/PID/maps only to those who may ptrace the process, since the
+ * addresses defeat address space layout randomization; pg_read_all_stats
+ * is not enough for that, reading the server's files is.
+ */
+static bool
+may_see_addresses(void)
+{
+	return superuser() ||
+		has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
 }
 
 /* The types of the columns of a row type, in column order */
@@ -345,6 +360,7 @@ scan_begin(ProcScan *state, FunctionCallInfo fcinfo, RowType row_type)
 	InitMaterializedSRF(fcinfo, 0);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	check_row_type(fcinfo, state->rsinfo->setDesc, row_type);
+	state->show_addresses = false;
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "vmastat row",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -586,6 +602,9 @@ emit_vma_row(ProcScan *state, const Vma *vma, VmaKind kind, bool has_pid, int pi
 	values[VMA_COL_START_ADDR] = hex_text(vma->start, &start_text);
 	values[VMA_COL_END_ADDR] = hex_text(vma->end, &end_text);
 	values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
+	/* the offset of an anonymous mapping is its address on old kernels */
+	nulls[VMA_COL_START_ADDR] = nulls[VMA_COL_END_ADDR] = !state->show_addresses;
+	nulls[VMA_COL_OFFSET] = !state->show_addresses && vma->inode == 0;
 	values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
 	if (vma->path != NULL)
 		values[VMA_COL_PATH] = path_text(state, vma->path, vma->path_len);
@@ -684,6 +703,7 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
+	state.show_addresses = may_see_addresses();
 	if (open_server_process(&state, &handle, pid))
 	{
 		int			nvmas = read_process_vmas(&state, &handle);
@@ -722,6 +742,7 @@ emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 	check_privileges();
 	procfs_check_available();
 	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
+	state.show_addresses = may_see_addresses();
 	pids = procfs_server_pids(&npids);
 	for (i = 0; i < npids; i++)
 	{
@@ -826,6 +847,8 @@ vmastat_parse_smaps(PG_FUNCTION_ARGS)
 						   size, PARSE_SMAPS_MAX_BYTES)));
 	content = PG_GETARG_TEXT_PP(0);
 	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
+	/* the caller's own text: nothing to hide */
+	state.show_addresses = true;
 	vma_parser_init(&parser, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
 	{
