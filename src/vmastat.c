@@ -23,6 +23,7 @@
 #include "compat.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "procfs.h"
@@ -480,17 +481,52 @@ hex_text(uint64 value, AddressText *buf)
 	return PointerGetDatum(buf->data);
 }
 
+/*
+ * Copies len bytes read from /proc to dst, which has room for 4 * len bytes,
+ * as text valid in the database encoding; returns the length written.  File
+ * names and process titles are bytes that need not be in any encoding: a
+ * byte that does not start a valid character is written as \xNN, as
+ * PostgreSQL writes non-ASCII bytes of application_name, but valid
+ * characters, multibyte ones included, are kept as they are.
+ */
+static size_t
+clean_text(char *dst, const char *src, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	int			encoding = GetDatabaseEncoding();
+	size_t		out = 0;
+
+	while (len > 0)
+	{
+		size_t		valid = pg_encoding_verifymbstr(encoding, src, (int) len);
+
+		memcpy(dst + out, src, valid);
+		out += valid;
+		src += valid;
+		len -= valid;
+		if (len == 0)
+			break;
+		dst[out++] = '\\';
+		dst[out++] = 'x';
+		dst[out++] = digits[(unsigned char) *src >> 4];
+		dst[out++] = digits[(unsigned char) *src & 0xf];
+		src++;
+		len--;
+	}
+	return out;
+}
+
 /* A VMA's path as a text datum, in a buffer that the next row reuses */
 static Datum
 path_text(ProcScan *state, const char *path, size_t len)
 {
-	if (VARHDRSZ + len > state->path_size)
+	/* room for every byte as \xNN; len is below 1 GB, the input's size */
+	if (VARHDRSZ + 4 * len > state->path_size)
 	{
-		state->path_size = Max(2 * state->path_size, VARHDRSZ + len);
+		state->path_size = Max(2 * state->path_size, VARHDRSZ + 4 * len);
 		state->path = repalloc(state->path, state->path_size);
 	}
-	memcpy(VARDATA(state->path), path, len);
-	SET_VARSIZE(state->path, VARHDRSZ + len);
+	SET_VARSIZE(state->path, VARHDRSZ + clean_text(VARDATA(state->path), path, len));
 	return PointerGetDatum(state->path);
 }
 
@@ -1016,6 +1052,7 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 	static const char prefix[] = "postgres: ";
 	const char *title;
 	size_t		len;
+	text	   *result;
 
 	if (!procfs_read(handle, "cmdline", &state->text))
 		return NULL;
@@ -1040,7 +1077,10 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 		len--;
 	if (len == 0)
 		return NULL;
-	return cstring_to_text_with_len(title, (int) len);
+	/* the title holds names from the startup packet, not yet verified */
+	result = palloc(VARHDRSZ + 4 * len);
+	SET_VARSIZE(result, VARHDRSZ + clean_text(VARDATA(result), title, len));
+	return result;
 }
 
 static void
