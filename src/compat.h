@@ -20,10 +20,12 @@
 
 /*
  * The n-th entry (1-based) of this transaction's snapshot of backend
- * statuses.  Before 16.1, pgstat_fetch_stat_local_beentry() took that index;
- * later it takes a backend ID and the index lookup has its own function.
+ * statuses.  PostgreSQL 16.0 renamed pgstat_fetch_stat_local_beentry(),
+ * which took that index, to pgstat_get_local_beentry_by_index() (commit
+ * 8dfa37b797, before the 16.0 release); 16 and later have no function of
+ * the old name.
  */
-#if PG_VERSION_NUM >= 160001
+#if PG_VERSION_NUM >= 160000
 #define vmastat_local_beentry(n) pgstat_get_local_beentry_by_index(n)
 #else
 #define vmastat_local_beentry(n) pgstat_fetch_stat_local_beentry(n)

@@ -74,8 +74,8 @@ is_shmem_object(const Vma *vma)
 		path_starts_with(vma, "/memfd:");
 }
 
-static bool
-same_file(const Vma *a, const Vma *b)
+bool
+vma_same_file(const Vma *a, const Vma *b)
 {
 	return a->inode == b->inode && a->dev_major == b->dev_major &&
 		a->dev_minor == b->dev_minor && a->path != NULL && b->path != NULL;
@@ -95,9 +95,9 @@ bracketed_kind(const Vma *vma, bool shared)
 	return VMA_KIND_KERNEL;
 }
 
-static VmaKind
-classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind, bool in_object,
-			 MainShmemTest is_main_shmem)
+VmaKind
+vma_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind, bool in_object,
+				 MainShmemTest is_main_shmem)
 {
 	bool		shared = vma->perms[3] == 's';
 
@@ -153,16 +153,16 @@ vma_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
 		/* a run: adjacent mappings of one file */
 		if (is_file)
 		{
-			while (run_end < nvmas && same_file(&vmas[run_end], &vmas[run_start]))
+			while (run_end < nvmas && vma_same_file(&vmas[run_end], &vmas[run_start]))
 			{
 				executable |= vmas[run_end].perms[2] == 'x';
 				run_end++;
 			}
 		}
 		for (i = run_start; i < run_end; i++)
-			kinds[i] = classify_one(&vmas[i], i > 0 ? &vmas[i - 1] : NULL,
-									i > 0 ? kinds[i - 1] : VMA_KIND_ANON,
-									is_file && executable, is_main_shmem);
+			kinds[i] = vma_classify_one(&vmas[i], i > 0 ? &vmas[i - 1] : NULL,
+										i > 0 ? kinds[i - 1] : VMA_KIND_ANON,
+										is_file && executable, is_main_shmem);
 		run_start = run_end;
 	}
 }

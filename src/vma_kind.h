@@ -47,4 +47,14 @@ typedef bool (*MainShmemTest) (uint64_t start);
 extern void vma_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
 						 VmaKind *kinds);
 
+/*
+ * The pieces of vma_classify(), for callers that classify one VMA at a time
+ * without holding them all: whether b continues a run of mappings of a's
+ * file, and the kind of vma given the one before it and whether its run is
+ * an ELF object (a file run with an executable mapping).
+ */
+extern bool vma_same_file(const Vma *a, const Vma *b);
+extern VmaKind vma_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind,
+								bool in_object, MainShmemTest is_main_shmem);
+
 #endif							/* VMA_KIND_H */

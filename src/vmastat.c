@@ -17,12 +17,14 @@
 
 #include <inttypes.h>
 
+#include "access/detoast.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "compat.h"
 #include "discovery.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "procfs.h"
@@ -32,6 +34,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "vma_kind.h"
@@ -121,6 +124,17 @@ enum
 	SUM_NUM_COLS
 };
 
+/* The SQL row types these columns fill, vmastat_vma and vmastat_summary */
+StaticAssertDecl(VMA_NUM_COLS == 34, "vmastat_vma has 34 columns");
+StaticAssertDecl(SUM_NUM_COLS == 28, "vmastat_summary has 28 columns");
+
+/* Which of the two row types a function returns */
+typedef enum RowType
+{
+	ROW_TYPE_VMA,
+	ROW_TYPE_SUMMARY
+} RowType;
+
 /* Summary columns copied from /proc/PID/status */
 static const struct
 {
@@ -189,6 +203,22 @@ typedef union AddressText
 	int32		align;			/* for the 4-byte varlena header */
 } AddressText;
 
+/* The same for a device, "major:minor" of two 32-bit hex numbers */
+typedef union DevText
+{
+	char		data[VARHDRSZ + 18];
+	int32		align;
+} DevText;
+
+/*
+ * vmastat_parse_smaps refuses longer text.  The smaps of a real server
+ * process is about 1 kB per mapping, so 64 MB holds the text of a process
+ * with some 60,000 mappings (Linux's default vm.max_map_count is 65,530);
+ * the limit keeps one call of a function anyone may run from holding a
+ * larger argument and from producing millions of rows from it.
+ */
+#define PARSE_SMAPS_MAX_BYTES (64 * 1024 * 1024)
+
 /* Working state of one function call */
 typedef struct ProcScan
 {
@@ -208,13 +238,12 @@ typedef struct ProcScan
 	 */
 	Datum		kind_texts[VMA_NUM_KINDS];
 	Datum		perms_texts[16];	/* by PERMS_INDEX, 0 if not built yet */
-	uint32		cached_dev_major;
-	uint32		cached_dev_minor;
-	Datum		cached_dev;		/* 0 if not built yet */
 	int			nflag_arrays;
 	VmFlagsArray flag_arrays[MAX_FLAG_ARRAYS];
 	text	   *path;			/* the current row's path, reused */
 	size_t		path_size;		/* allocated size of path */
+	bool		show_addresses; /* else start_addr, end_addr and the offset
+								 * of anonymous mappings are NULL */
 } ProcScan;
 
 /* What the summary of one process is made of */
@@ -240,13 +269,100 @@ check_privileges(void)
 						   "pg_read_all_stats")));
 }
 
+/*
+ * Whether the caller may see where mappings of server processes lie.  Linux
+ * shows /proc/PID/maps only to those who may ptrace the process, since the
+ * addresses defeat address space layout randomization; pg_read_all_stats
+ * is not enough for that, reading the server's files is.
+ */
+static bool
+may_see_addresses(void)
+{
+	return superuser() ||
+		has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
+}
+
+/* The types of the columns of a row type, in column order */
 static void
-scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
+row_type_columns(RowType row_type, Oid *types)
+{
+	int			c;
+
+	if (row_type == ROW_TYPE_VMA)
+	{
+		/* the size columns, offset and inode are bigint */
+		for (c = 0; c < VMA_NUM_COLS; c++)
+			types[c] = INT8OID;
+		types[VMA_COL_PID] = INT4OID;
+		types[VMA_COL_START_ADDR] = TEXTOID;
+		types[VMA_COL_END_ADDR] = TEXTOID;
+		types[VMA_COL_PERMS] = TEXTOID;
+		types[VMA_COL_DEV] = TEXTOID;
+		types[VMA_COL_PATH] = TEXTOID;
+		types[VMA_COL_KIND] = TEXTOID;
+		types[VMA_COL_THP_ELIGIBLE] = BOOLOID;
+		types[VMA_COL_PROTECTION_KEY] = INT4OID;
+		types[VMA_COL_VM_FLAGS] = TEXTARRAYOID;
+	}
+	else
+	{
+		for (c = 0; c < SUM_NUM_COLS; c++)
+			types[c] = INT8OID;
+		types[SUM_COL_PID] = INT4OID;
+		types[SUM_COL_BACKEND_TYPE] = TEXTOID;
+	}
+}
+
+/*
+ * Checks the row type the caller expects against the columns this library
+ * fills.  They differ when the installed SQL objects are of another version
+ * than the library, or when someone altered the row type; storing the rows
+ * anyway would read past values[] or store datums of the wrong type.
+ */
+static void
+check_row_type(FunctionCallInfo fcinfo, TupleDesc desc, RowType row_type)
+{
+	Oid			types[Max((int) VMA_NUM_COLS, (int) SUM_NUM_COLS)];
+	int			ncolumns = row_type == ROW_TYPE_VMA ? VMA_NUM_COLS : SUM_NUM_COLS;
+	int			c;
+
+	row_type_columns(row_type, types);
+	for (c = 0; c < Min(desc->natts, ncolumns); c++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, c);
+
+		if (attr->attisdropped || attr->atttypid != types[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("row type of function %s does not match the vmastat library",
+							get_func_name(fcinfo->flinfo->fn_oid)),
+					 attr->attisdropped ?
+					 errdetail("Column %d was dropped, the library returns %s.",
+							   c + 1, format_type_be(types[c])) :
+					 errdetail("Column %d is of type %s, the library returns %s.",
+							   c + 1, format_type_be(attr->atttypid),
+							   format_type_be(types[c])),
+					 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
+	}
+	if (desc->natts != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("row type of function %s has the wrong number of columns",
+						get_func_name(fcinfo->flinfo->fn_oid)),
+				 errdetail("The row type has %d columns, the vmastat library returns %d.",
+						   desc->natts, ncolumns),
+				 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
+}
+
+static void
+scan_begin(ProcScan *state, FunctionCallInfo fcinfo, RowType row_type)
 {
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	check_row_type(fcinfo, state->rsinfo->setDesc, row_type);
+	state->show_addresses = false;
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "vmastat row",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -260,7 +376,6 @@ scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
 	for (i = 0; i < VMA_NUM_KINDS; i++)
 		state->kind_texts[i] = CStringGetTextDatum(vma_kind_names[i]);
 	memset(state->perms_texts, 0, sizeof(state->perms_texts));
-	state->cached_dev = (Datum) 0;
 	state->nflag_arrays = 0;
 	state->path_size = VARHDRSZ + MAXPGPATH;
 	state->path = palloc(state->path_size);
@@ -367,17 +482,52 @@ hex_text(uint64 value, AddressText *buf)
 	return PointerGetDatum(buf->data);
 }
 
+/*
+ * Copies len bytes read from /proc to dst, which has room for 4 * len bytes,
+ * as text valid in the database encoding; returns the length written.  File
+ * names and process titles are bytes that need not be in any encoding: a
+ * byte that does not start a valid character is written as \xNN, as
+ * PostgreSQL writes non-ASCII bytes of application_name, but valid
+ * characters, multibyte ones included, are kept as they are.
+ */
+static size_t
+clean_text(char *dst, const char *src, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	int			encoding = GetDatabaseEncoding();
+	size_t		out = 0;
+
+	while (len > 0)
+	{
+		size_t		valid = pg_encoding_verifymbstr(encoding, src, (int) len);
+
+		memcpy(dst + out, src, valid);
+		out += valid;
+		src += valid;
+		len -= valid;
+		if (len == 0)
+			break;
+		dst[out++] = '\\';
+		dst[out++] = 'x';
+		dst[out++] = digits[(unsigned char) *src >> 4];
+		dst[out++] = digits[(unsigned char) *src & 0xf];
+		src++;
+		len--;
+	}
+	return out;
+}
+
 /* A VMA's path as a text datum, in a buffer that the next row reuses */
 static Datum
 path_text(ProcScan *state, const char *path, size_t len)
 {
-	if (VARHDRSZ + len > state->path_size)
+	/* room for every byte as \xNN; len is below 1 GB, the input's size */
+	if (VARHDRSZ + 4 * len > state->path_size)
 	{
-		state->path_size = Max(2 * state->path_size, VARHDRSZ + len);
+		state->path_size = Max(2 * state->path_size, VARHDRSZ + 4 * len);
 		state->path = repalloc(state->path, state->path_size);
 	}
-	memcpy(VARDATA(state->path), path, len);
-	SET_VARSIZE(state->path, VARHDRSZ + len);
+	SET_VARSIZE(state->path, VARHDRSZ + clean_text(VARDATA(state->path), path, len));
 	return PointerGetDatum(state->path);
 }
 
@@ -448,80 +598,84 @@ cached_perms(ProcScan *state, const char *perms)
 	return state->perms_texts[index];
 }
 
-/* The text of a device, kept while rows show the same one */
+/* The text of a device as the kernel prints it, as a text datum in *buf */
 static Datum
-cached_dev(ProcScan *state, uint32 major, uint32 minor)
+dev_text(uint32 major, uint32 minor, DevText *buf)
 {
-	if (state->cached_dev == (Datum) 0 ||
-		state->cached_dev_major != major || state->cached_dev_minor != minor)
-	{
-		char		dev[24];
+	int			len = snprintf(VARDATA(buf->data), sizeof(buf->data) - VARHDRSZ,
+							   "%02x:%02x", major, minor);
 
-		snprintf(dev, sizeof(dev), "%02x:%02x", major, minor);
-		state->cached_dev = CStringGetTextDatum(dev);
-		state->cached_dev_major = major;
-		state->cached_dev_minor = minor;
+	SET_VARSIZE(buf->data, VARHDRSZ + len);
+	return PointerGetDatum(buf->data);
+}
+
+/* Stores the row of one VMA */
+static void
+emit_vma_row(ProcScan *state, const Vma *vma, VmaKind kind, bool has_pid, int pid)
+{
+	Datum		values[VMA_NUM_COLS];
+	bool		nulls[VMA_NUM_COLS];
+	AddressText start_text;
+	AddressText end_text;
+	DevText		dev;
+	int			c;
+
+	memset(nulls, 0, sizeof(nulls));
+
+	/*
+	 * Values shared between rows live in the call's context, the others on
+	 * the stack or in buffers reused from row to row.
+	 */
+	values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
+	values[VMA_COL_DEV] = dev_text(vma->dev_major, vma->dev_minor, &dev);
+	values[VMA_COL_KIND] = state->kind_texts[kind];
+	if (vma->vm_flags != NULL)
+		values[VMA_COL_VM_FLAGS] = cached_vm_flags(state, vma->vm_flags,
+												   vma->vm_flags_len);
+	else
+		nulls[VMA_COL_VM_FLAGS] = true;
+	values[VMA_COL_PID] = Int32GetDatum(pid);
+	nulls[VMA_COL_PID] = !has_pid;
+	values[VMA_COL_START_ADDR] = hex_text(vma->start, &start_text);
+	values[VMA_COL_END_ADDR] = hex_text(vma->end, &end_text);
+	values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
+	/* the offset of an anonymous mapping is its address on old kernels */
+	nulls[VMA_COL_START_ADDR] = nulls[VMA_COL_END_ADDR] = !state->show_addresses;
+	nulls[VMA_COL_OFFSET] = !state->show_addresses && vma->inode == 0;
+	values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
+	if (vma->path != NULL)
+		values[VMA_COL_PATH] = path_text(state, vma->path, vma->path_len);
+	else
+		nulls[VMA_COL_PATH] = true;
+	for (c = 0; c < lengthof(vma_size_columns); c++)
+		set_bytes(values, nulls, VMA_COL_FIRST_SIZE + c, vma, vma_size_columns[c]);
+	/* maps text has no Size line, but the size is known */
+	if (!VMA_HAS(vma, VMA_SIZE))
+	{
+		values[VMA_COL_FIRST_SIZE] = Int64GetDatum((int64) (vma->end - vma->start));
+		nulls[VMA_COL_FIRST_SIZE] = false;
 	}
-	return state->cached_dev;
+	values[VMA_COL_THP_ELIGIBLE] = BoolGetDatum(vma->value[VMA_THP_ELIGIBLE] != 0);
+	nulls[VMA_COL_THP_ELIGIBLE] = !VMA_HAS(vma, VMA_THP_ELIGIBLE);
+	values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
+	nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
+
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+						 values, nulls);
+	MemoryContextReset(state->row_context);
 }
 
 /* Stores one row per VMA of state->vmas */
 static void
-emit_vma_rows(ProcScan *state, int nvmas, bool has_pid, int pid)
+emit_vma_rows(ProcScan *state, int nvmas, int pid)
 {
 	int			i;
 
 	for (i = 0; i < nvmas; i++)
 	{
-		const Vma  *vma = &state->vmas[i];
-		Datum		values[VMA_NUM_COLS];
-		bool		nulls[VMA_NUM_COLS];
-		AddressText start_text;
-		AddressText end_text;
-		int			c;
-
 		if (i % VMA_ROWS_PER_INTERRUPT_CHECK == VMA_ROWS_PER_INTERRUPT_CHECK - 1)
 			CHECK_FOR_INTERRUPTS();
-		memset(nulls, 0, sizeof(nulls));
-
-		/*
-		 * Values shared between rows live in the call's context, the others
-		 * on the stack or in buffers reused from row to row.
-		 */
-		values[VMA_COL_PERMS] = cached_perms(state, vma->perms);
-		values[VMA_COL_DEV] = cached_dev(state, vma->dev_major, vma->dev_minor);
-		values[VMA_COL_KIND] = state->kind_texts[state->kinds[i]];
-		if (vma->vm_flags != NULL)
-			values[VMA_COL_VM_FLAGS] = cached_vm_flags(state, vma->vm_flags,
-													   vma->vm_flags_len);
-		else
-			nulls[VMA_COL_VM_FLAGS] = true;
-		values[VMA_COL_PID] = Int32GetDatum(pid);
-		nulls[VMA_COL_PID] = !has_pid;
-		values[VMA_COL_START_ADDR] = hex_text(vma->start, &start_text);
-		values[VMA_COL_END_ADDR] = hex_text(vma->end, &end_text);
-		values[VMA_COL_OFFSET] = Int64GetDatum((int64) vma->offset);
-		values[VMA_COL_INODE] = Int64GetDatum((int64) vma->inode);
-		if (vma->path != NULL)
-			values[VMA_COL_PATH] = path_text(state, vma->path, vma->path_len);
-		else
-			nulls[VMA_COL_PATH] = true;
-		for (c = 0; c < lengthof(vma_size_columns); c++)
-			set_bytes(values, nulls, VMA_COL_FIRST_SIZE + c, vma, vma_size_columns[c]);
-		/* maps text has no Size line, but the size is known */
-		if (!VMA_HAS(vma, VMA_SIZE))
-		{
-			values[VMA_COL_FIRST_SIZE] = Int64GetDatum((int64) (vma->end - vma->start));
-			nulls[VMA_COL_FIRST_SIZE] = false;
-		}
-		values[VMA_COL_THP_ELIGIBLE] = BoolGetDatum(vma->value[VMA_THP_ELIGIBLE] != 0);
-		nulls[VMA_COL_THP_ELIGIBLE] = !VMA_HAS(vma, VMA_THP_ELIGIBLE);
-		values[VMA_COL_PROTECTION_KEY] = Int32GetDatum((int32) vma->value[VMA_PROTECTION_KEY]);
-		nulls[VMA_COL_PROTECTION_KEY] = !VMA_HAS(vma, VMA_PROTECTION_KEY);
-
-		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
-							 values, nulls);
-		MemoryContextReset(state->row_context);
+		emit_vma_row(state, &state->vmas[i], state->kinds[i], true, pid);
 	}
 }
 
@@ -579,14 +733,15 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
+	state.show_addresses = may_see_addresses();
 	if (open_server_process(&state, &handle, pid, &status))
 	{
 		int			nvmas = read_process_vmas(&state, &handle);
 
 		procfs_close(&handle);
 		if (nvmas >= 0)
-			emit_vma_rows(&state, nvmas, true, pid);
+			emit_vma_rows(&state, nvmas, pid);
 		else
 			warn_exited(pid);
 	}
@@ -617,7 +772,8 @@ emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
+	state.show_addresses = may_see_addresses();
 	server_process_iter_begin(&iter, wanted, nwanted);
 	while (server_process_iter_next(&iter, &handle, &state.status_text, &status))
 	{
@@ -625,7 +781,7 @@ emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 
 		procfs_close(&handle);
 		if (nvmas >= 0)
-			emit_vma_rows(&state, nvmas, true, handle.pid);
+			emit_vma_rows(&state, nvmas, handle.pid);
 	}
 	server_process_iter_end(&iter);
 	scan_end(&state);
@@ -661,19 +817,83 @@ vmastat_vmas_of(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * Whether the run of mappings of one file that starts with first is an ELF
+ * object, that is, has an executable mapping (see vma_kind.c).  Reads ahead
+ * on a copy of the parser, which is just after first.
+ */
+static bool
+run_is_object(const VmaParser *parser, const Vma *first)
+{
+	VmaParser	ahead = *parser;
+	Vma			vma;
+
+	if (first->path == NULL || first->inode == 0)
+		return false;
+	if (first->perms[2] == 'x')
+		return true;
+	while (vma_parser_next(&ahead, &vma) == VMA_PARSE_OK &&
+		   vma_same_file(&vma, first))
+	{
+		if (vma.perms[2] == 'x')
+			return true;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return false;
+}
+
+/*
+ * Rows of saved smaps or maps text.  Anyone may call this with text of any
+ * size, so each VMA is classified and stored as soon as it is parsed: memory
+ * beyond the rows themselves does not grow with the text.
+ */
 Datum
 vmastat_parse_smaps(PG_FUNCTION_ARGS)
 {
-	text	   *content = PG_GETARG_TEXT_PP(0);
+	Size		size = toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ;
+	text	   *content;
 	ProcScan	state;
-	int			nvmas;
+	VmaParser	parser;
+	VmaParseResult result;
+	Vma			vma;
+	Vma			prev;
+	VmaKind		prev_kind = VMA_KIND_ANON;
+	bool		in_object = false;
+	uint64		n = 0;
 
-	scan_begin(&state, fcinfo);
-	nvmas = parse_vmas(&state, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content),
-					   NULL, NULL);
-	/* saved text: the main segment's address range is not known */
-	vma_classify(state.vmas, nvmas, NULL, state.kinds);
-	emit_vma_rows(&state, nvmas, false, 0);
+	/* before the text is detoasted, which may take a copy of it */
+	if (size > PARSE_SMAPS_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("smaps text is too long"),
+				 errdetail("The text is %zu bytes long, the maximum is %d bytes (64 MB).",
+						   size, PARSE_SMAPS_MAX_BYTES)));
+	content = PG_GETARG_TEXT_PP(0);
+	scan_begin(&state, fcinfo, ROW_TYPE_VMA);
+	/* the caller's own text: nothing to hide */
+	state.show_addresses = true;
+	vma_parser_init(&parser, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
+	{
+		VmaKind		kind;
+
+		/*
+		 * Checked once per mapping: within a mapping the parser runs
+		 * unchecked, over at most PARSE_SMAPS_MAX_BYTES of text.
+		 */
+		CHECK_FOR_INTERRUPTS();
+		/* a run goes on while the same file is mapped, as in vma_classify() */
+		if (n++ == 0 || prev.path == NULL || prev.inode == 0 ||
+			!vma_same_file(&vma, &prev))
+			in_object = run_is_object(&parser, &vma);
+		/* saved text: the main segment's address range is not known */
+		kind = vma_classify_one(&vma, n > 1 ? &prev : NULL, prev_kind, in_object, NULL);
+		emit_vma_row(&state, &vma, kind, false, 0);
+		prev = vma;
+		prev_kind = kind;
+	}
+	if (result == VMA_PARSE_ERROR)
+		report_parse_error(&parser, NULL, NULL);
 	scan_end(&state);
 	return (Datum) 0;
 }
@@ -822,6 +1042,7 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 	static const char prefix[] = "postgres: ";
 	const char *title;
 	size_t		len;
+	text	   *result;
 
 	if (!procfs_read(handle, "cmdline", &state->text))
 		return NULL;
@@ -846,7 +1067,10 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 		len--;
 	if (len == 0)
 		return NULL;
-	return cstring_to_text_with_len(title, (int) len);
+	/* the title holds names from the startup packet, not yet verified */
+	result = palloc(VARHDRSZ + 4 * len);
+	SET_VARSIZE(result, VARHDRSZ + clean_text(VARDATA(result), title, len));
+	return result;
 }
 
 static void
@@ -943,7 +1167,7 @@ vmastat_backend_pid(PG_FUNCTION_ARGS)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_SUMMARY);
 	if (open_server_process(&state, &handle, pid, &summary.status))
 	{
 		load_backend_types(&state);
@@ -968,7 +1192,7 @@ vmastat_backends_all(PG_FUNCTION_ARGS)
 
 	check_privileges();
 	procfs_check_available();
-	scan_begin(&state, fcinfo);
+	scan_begin(&state, fcinfo, ROW_TYPE_SUMMARY);
 	load_backend_types(&state);
 	server_process_iter_begin(&iter, NULL, 0);
 	while (server_process_iter_next(&iter, &handle, &state.status_text,
