@@ -6,8 +6,11 @@ OBJS = \
 	src/discovery.o \
 	src/procfs.o \
 	src/sampler.o \
+	src/scan.o \
+	src/summary.o \
 	src/vma_kind.o \
 	src/vma_parser.o \
+	src/vmas.o \
 	src/vmastat.o
 
 EXTENSION = vmastat

@@ -28,8 +28,9 @@
 #include "miscadmin.h"
 #include "storage/proc.h"
 
-static int
-compare_pids(const void *a, const void *b)
+/* qsort and bsearch order of PIDs */
+int
+vmastat_compare_pids(const void *a, const void *b)
 {
 	int			pid_a = *(const int *) a;
 	int			pid_b = *(const int *) b;
@@ -82,7 +83,7 @@ server_pids(int *npids)
 	pfree(children);
 	n = add_pgproc_pids(pids, n);
 
-	qsort(pids, n, sizeof(int), compare_pids);
+	qsort(pids, n, sizeof(int), vmastat_compare_pids);
 	for (i = 0; i < n; i++)
 	{
 		if (kept == 0 || pids[i] != pids[kept - 1])
@@ -121,7 +122,7 @@ server_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
 
 		CHECK_FOR_INTERRUPTS();
 		if (iter->wanted != NULL &&
-			bsearch(&pid, iter->wanted, iter->nwanted, sizeof(int), compare_pids) == NULL)
+			bsearch(&pid, iter->wanted, iter->nwanted, sizeof(int), vmastat_compare_pids) == NULL)
 			continue;
 		if (procfs_open_server_process(handle, pid, buf, status))
 			return true;

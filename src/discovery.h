@@ -24,6 +24,7 @@ typedef struct ServerProcessIter
 	int			nwanted;
 } ServerProcessIter;
 
+extern int	vmastat_compare_pids(const void *a, const void *b);
 extern int *server_pids(int *npids);
 extern void server_process_iter_begin(ServerProcessIter *iter,
 									  const int *wanted, int nwanted);
