@@ -63,6 +63,12 @@ test: all
 demo:
 	tools/demo.sh
 
+# The generated tables of doc/reference.md, from the catalog of a running
+# server where vmastat is installed (PGHOST, PGPORT, PGDATABASE as for psql)
+reference:
+	$(bindir)/psql -XAtq -v ON_ERROR_STOP=1 -f tools/reference.sql | \
+		perl tools/reference.pl doc/reference.md
+
 # Static analysis of src/; clang-tidy's choices are in .clang-tidy
 LINT_DEFINES = -D__linux__ -D__$(shell uname -m)__ -D__GNUC__=12 -D_GNU_SOURCE
 lint:
@@ -72,7 +78,7 @@ lint:
 		$(LINT_DEFINES) -Isrc -I$(includedir_server) src/
 	clang-tidy --quiet src/*.c -- -Isrc -I$(includedir_server) -D_GNU_SOURCE
 
-.PHONY: unittest test demo lint
+.PHONY: unittest test demo reference lint
 
 # libFuzzer target for the same sources.  "make fuzz" runs it for
 # FUZZ_SECONDS on a corpus seeded from the fixtures; crashes are written

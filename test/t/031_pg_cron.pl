@@ -1,8 +1,9 @@
 # Samples without preloading vmastat: pg_cron, preloaded instead, runs
-# vmastat_snapshot() and vmastat_history_prune() as the README's recipe
-# says.  pg_cron before 1.5 (Debian 12 ships 1.4) knows only cron's
-# minutes, so the snapshot job runs every minute and the test waits for two
-# runs, two minutes at most; with 1.5 or later it runs every 2 seconds.
+# vmastat_snapshot() and vmastat_history_prune() as the recipe in
+# doc/integrations.md says.  pg_cron before 1.5 (Debian 12 ships 1.4) knows
+# only cron's minutes, so the snapshot job runs every minute and the test
+# waits for two runs, two minutes at most; with 1.5 or later it runs
+# every 2 seconds.
 use strict;
 use warnings;
 

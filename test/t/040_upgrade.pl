@@ -3,7 +3,7 @@
 # definitions, columns, comments, privileges, indexes.  An update from 1.1
 # keeps the history.  Every released version works with the current
 # library.  And every object and setting of the extension is documented in
-# the README.
+# doc/reference.md.
 use strict;
 use warnings;
 
@@ -123,8 +123,9 @@ WHERE c.relkind IN ('r', 'v') ORDER BY 1}));
 	  if $version eq '1.1';
 }
 
-# Documentation: every member object and every setting appears in README.md
-my $readme = slurp_file('README.md');
+# Documentation: every member object and every setting appears in the
+# reference
+my $reference = slurp_file('doc/reference.md');
 my @names = split /\n/, $node->safe_psql('fresh', q{
 SELECT DISTINCT coalesce(p.proname::text, c.relname::text, t.typname::text)
 FROM pg_depend d
@@ -143,7 +144,7 @@ push @names, split /\n/, $node->safe_psql('fresh',
 cmp_ok(scalar @names, '>', 15, 'the objects and settings were listed');
 for my $name (@names)
 {
-	ok($readme =~ /\b\Q$name\E\b/, "README.md documents $name");
+	ok($reference =~ /\b\Q$name\E\b/, "doc/reference.md documents $name");
 }
 
 $node->stop;
