@@ -22,6 +22,7 @@
 #include "compat.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "guc.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "procfs.h"
@@ -50,9 +51,8 @@ PG_FUNCTION_INFO_V1(vmastat_parse_smaps);
 void
 _PG_init(void)
 {
-	procfs_define_settings();
+	vmastat_define_settings();
 	sampler_init();
-	MarkGUCPrefixReserved("vmastat");
 }
 
 /* Columns of the per-VMA functions */
