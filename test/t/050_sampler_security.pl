@@ -37,15 +37,18 @@ GRANT USAGE, CREATE ON SCHEMA vm TO planter;
 });
 
 # Every planted object records who ran it here, and tries to make its
-# author superuser when it runs as one
+# author superuser when it runs as one; the trap itself must not call the
+# planted operators, or it would recurse until it fails and record nothing
 $node->safe_psql(
 	'vmdb', q{
 CREATE TABLE public.ran (who name, what text);
 GRANT INSERT ON public.ran TO PUBLIC;
-CREATE FUNCTION public.trap(what text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION public.trap(what text) RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	INSERT INTO public.ran VALUES (current_user, what);
-	IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+	IF (SELECT rolsuper FROM pg_catalog.pg_roles
+		WHERE rolname OPERATOR(pg_catalog.=) current_user) THEN
 		EXECUTE 'ALTER ROLE dbowner SUPERUSER';
 		EXECUTE 'ALTER ROLE planter SUPERUSER';
 	END IF;
@@ -76,8 +79,56 @@ $node->safe_psql('vmdb',
 	'ALTER DATABASE vmdb SET search_path = public, pg_catalog',
 	extra_params => [ '-U', 'dbowner' ]);
 
+# The test's own queries in vmdb qualify every function and operator: the
+# planted operators must not run in its superuser sessions either
+sub samples
+{
+	return $node->safe_psql('vmdb',
+		'SELECT pg_catalog.count(DISTINCT sample_time) FROM vm.vmastat_history');
+}
+
+sub samples_reach
+{
+	my ($n) = @_;
+	return $node->poll_query_until('vmdb',
+		"SELECT pg_catalog.count(DISTINCT sample_time) OPERATOR(pg_catalog.>=) $n FROM vm.vmastat_history"
+	);
+}
+
+sub nothing_ran
+{
+	my ($when) = @_;
+	is($node->safe_psql('vmdb', 'SELECT who, what FROM public.ran'),
+		'', "no planted object ran $when");
+	is( $node->safe_psql('postgres',
+			"SELECT string_agg(rolname, ', ') FROM pg_roles WHERE rolname IN ('dbowner', 'planter') AND rolsuper"
+		),
+		'',
+		"nobody became superuser $when");
+}
+
+# A new sampler reads the database's settings when it connects
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'")
+  or die 'no sampler';
+my $old_pid = $node->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'");
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($old_pid)");
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'vmastat sampler' AND pid <> $old_pid"
+) or die 'the sampler did not come back';
+
+# Several samples by the new sampler, a prune included (the first sample of
+# a sampler prunes)
+my $before = samples();
+ok(samples_reach($before + 4),
+	'samples arrive in a database whose owner planted operators');
+nothing_ran('in a database whose owner planted operators');
+
 # Finding: another role plants overloads of the sampler's functions in the
-# extension's schema; with defaults, a call by name no longer resolves
+# extension's schema; with defaults, a call by name no longer resolves.
+# (Planted after the operators were checked: a sample failing on them
+# would roll back what the operators did.)
 $node->safe_psql(
 	'vmdb', q{
 CREATE FUNCTION vm.vmastat_snapshot(n integer DEFAULT 0) RETURNS bigint
@@ -96,65 +147,13 @@ END
 $$;
 }, extra_params => [ '-U', 'planter' ]);
 
-# The test's own queries in vmdb qualify every function and operator: the
-# planted operators must not run in its superuser sessions either
-sub samples
-{
-	return $node->safe_psql('vmdb',
-		'SELECT pg_catalog.count(DISTINCT sample_time) FROM vm.vmastat_history');
-}
-
-sub samples_reach
-{
-	my ($n) = @_;
-	return $node->poll_query_until('vmdb',
-		"SELECT pg_catalog.count(DISTINCT sample_time) OPERATOR(pg_catalog.>=) $n FROM vm.vmastat_history"
-	);
-}
-
-sub sampler_pid
-{
-	return $node->safe_psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'");
-}
-
-# A new sampler reads the database's settings when it connects
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'")
-  or die 'no sampler';
-my $old_pid = sampler_pid();
-$node->safe_psql('postgres', "SELECT pg_terminate_backend($old_pid)");
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'vmastat sampler' AND pid <> $old_pid"
-) or die 'the sampler did not come back';
-
-# Several samples by the new sampler, prunes included (the first sample of
-# a sampler prunes)
-my $before = samples();
+# A restart of the whole server: the first sample of the new sampler prunes
+$node->restart;
+$before = samples();
 ok(samples_reach($before + 4),
 	'samples keep arriving beside planted overloads of vmastat_snapshot and vmastat_history_prune'
 );
-
-is($node->safe_psql('vmdb', 'SELECT who, what FROM public.ran'),
-	'',
-	'no planted operator or overload ran');
-is( $node->safe_psql('postgres',
-		"SELECT string_agg(rolname, ', ') FROM pg_roles WHERE rolname IN ('dbowner', 'planter') AND rolsuper"
-	),
-	'',
-	'neither the database owner nor the planter became superuser');
-
-# The same after a restart of the whole server
-$node->restart;
-$before = samples();
-samples_reach($before + 3) or die 'no samples after a restart';
-is($node->safe_psql('vmdb', 'SELECT who, what FROM public.ran'),
-	'',
-	'nothing planted ran after a server restart');
-is( $node->safe_psql('postgres',
-		"SELECT count(*) FROM pg_roles WHERE rolname IN ('dbowner', 'planter') AND rolsuper"),
-	0,
-	'nobody became superuser after a server restart');
+nothing_ran('beside planted overloads, after a server restart');
 
 # Finding: the thresholds of the leak rule are the superuser's.  The owner
 # of a database can set most settings for it, but not these.
