@@ -4,6 +4,7 @@ MODULE_big = vmastat
 OBJS = \
 	$(WIN32RES) \
 	src/guc.o \
+	src/launcher.o \
 	src/procfs.o \
 	src/sampler.o \
 	src/vma_kind.o \

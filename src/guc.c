@@ -46,7 +46,9 @@ static double leak_min_r2 = 0.8;
  */
 #define MIN_SAMPLE_INTERVAL 0.1
 
+/* the signature is a check hook's */
 static bool
+/* cppcheck-suppress constParameter */
 check_sample_interval(double *newval, void **extra, GucSource source)
 {
 	if (*newval > 0 && *newval < MIN_SAMPLE_INTERVAL)
