@@ -4,6 +4,8 @@ MODULE_big = vmastat
 OBJS = \
 	$(WIN32RES) \
 	src/discovery.o \
+	src/guc.o \
+	src/launcher.o \
 	src/procfs.o \
 	src/sampler.o \
 	src/scan.o \

@@ -12,6 +12,7 @@
 #ifndef VMASTAT_COMPAT_H
 #define VMASTAT_COMPAT_H
 
+#include "postmaster/bgworker.h"
 #include "utils/backend_status.h"
 
 #if PG_VERSION_NUM < 150000
@@ -29,6 +30,18 @@
 #define vmastat_local_beentry(n) pgstat_get_local_beentry_by_index(n)
 #else
 #define vmastat_local_beentry(n) pgstat_fetch_stat_local_beentry(n)
+#endif
+
+/*
+ * From PostgreSQL 19, a worker with this flag is terminated by CREATE
+ * DATABASE ... TEMPLATE, ALTER DATABASE ... RENAME or SET TABLESPACE, and
+ * DROP DATABASE of the database it is connected to, instead of making them
+ * fail.  Tested by the flag itself, which is all that matters here.
+ */
+#ifdef BGWORKER_INTERRUPTIBLE
+#define VMASTAT_BGWORKER_INTERRUPTIBLE BGWORKER_INTERRUPTIBLE
+#else
+#define VMASTAT_BGWORKER_INTERRUPTIBLE 0
 #endif
 
 #endif							/* VMASTAT_COMPAT_H */

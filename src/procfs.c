@@ -23,17 +23,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guc.h"
 #include "miscadmin.h"
 #include "procfs.h"
 #include "storage/fd.h"
-#include "utils/guc.h"
-
-/*
- * Where the process directories are.  Only tests change it, to point the
- * reader at a made-up tree; it is superuser-only, so that nobody else can
- * make vmastat read other files.
- */
-static char *proc_root = NULL;
 
 /* Bytes to have free in the buffer before each read() */
 #define READ_CHUNK 65536
@@ -43,25 +36,13 @@ static const char *const procfs_hint =
 "its own processes. Check the hidepid option of the /proc mount and security "
 "policies such as SELinux, AppArmor, or a container's seccomp profile.";
 
-void
-procfs_define_settings(void)
-{
-	DefineCustomStringVariable("vmastat.proc_root",
-							   "Directory vmastat reads process files from.",
-							   "For tests only: every other value than /proc reads a made-up tree.",
-							   &proc_root,
-							   "/proc",
-							   PGC_SUSET, GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
-							   NULL, NULL, NULL);
-}
-
 static bool
 file_exists(const char *name)
 {
 	char		path[MAXPGPATH];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", proc_root, name);
+	snprintf(path, sizeof(path), "%s/%s", vmastat_proc_root, name);
 	return stat(path, &st) == 0;
 }
 
@@ -75,7 +56,7 @@ procfs_check_available(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("vmastat cannot read process memory maps on this platform"),
-				 errdetail("The file \"%s/self/maps\" does not exist.", proc_root),
+				 errdetail("The file \"%s/self/maps\" does not exist.", vmastat_proc_root),
 				 errhint("vmastat needs a Linux /proc file system; vmastat_parse_smaps() works everywhere.")));
 }
 
@@ -90,7 +71,7 @@ procfs_has_smaps_rollup(void)
 char *
 procfs_path(const ProcHandle *handle, const char *name)
 {
-	return psprintf("%s/%d/%s", proc_root, handle->pid, name);
+	return psprintf("%s/%d/%s", vmastat_proc_root, handle->pid, name);
 }
 
 static bool
@@ -107,7 +88,7 @@ procfs_open(ProcHandle *handle, int pid)
 {
 	char		path[MAXPGPATH];
 
-	snprintf(path, sizeof(path), "%s/%d", proc_root, pid);
+	snprintf(path, sizeof(path), "%s/%d", vmastat_proc_root, pid);
 	handle->pid = pid;
 	handle->dirfd = OpenTransientFile(path, O_RDONLY | O_DIRECTORY);
 	if (handle->dirfd < 0)
@@ -254,8 +235,8 @@ scan_children(int *nchildren)
 	int			n = 0;
 
 	initStringInfo(&buf);
-	dir = AllocateDir(proc_root);
-	while ((de = ReadDir(dir, proc_root)) != NULL)
+	dir = AllocateDir(vmastat_proc_root);
+	while ((de = ReadDir(dir, vmastat_proc_root)) != NULL)
 	{
 		char	   *endptr;
 		long		pid = strtol(de->d_name, &endptr, 10);
@@ -323,7 +304,7 @@ procfs_postmaster_children(int *nchildren)
 	if (!pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &n))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("could not parse file \"%s/%d/%s\"", proc_root, PostmasterPid, name)));
+				 errmsg("could not parse file \"%s/%d/%s\"", vmastat_proc_root, PostmasterPid, name)));
 	pfree(buf.data);
 	*nchildren = (int) n;
 	return (int *) children;

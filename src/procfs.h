@@ -26,7 +26,6 @@ typedef struct ProcHandle
 	int			dirfd;
 } ProcHandle;
 
-extern void procfs_define_settings(void);
 extern void procfs_check_available(void);
 extern char *procfs_path(const ProcHandle *handle, const char *name);
 extern bool procfs_open(ProcHandle *handle, int pid);

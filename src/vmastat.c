@@ -5,7 +5,8 @@
  *	  and, when preloaded, the background sampler.
  *
  * The SQL functions are in vmas.c (per-VMA rows) and summary.c (per-process
- * summaries), the sampler in sampler.c.
+ * summaries), the settings in guc.c, the background workers in
+ * launcher.c and sampler.c.
  *
  * src/vmastat.c
  *
@@ -14,9 +15,8 @@
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "procfs.h"
+#include "guc.h"
 #include "sampler.h"
-#include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,7 +25,6 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	procfs_define_settings();
+	vmastat_define_settings();
 	sampler_init();
-	MarkGUCPrefixReserved("vmastat");
 }

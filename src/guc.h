@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.h
+ *	  Every setting of vmastat.
+ *
+ * src/guc.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VMASTAT_GUC_H
+#define VMASTAT_GUC_H
+
+/* Where the process directories are; only tests change it */
+extern char *vmastat_proc_root;
+
+/* The background sampler */
+extern double vmastat_sample_interval;	/* seconds, 0 turns it off */
+extern char *vmastat_database;
+extern int	vmastat_history_keep;	/* seconds */
+
+extern void vmastat_define_settings(void);
+extern long vmastat_sample_interval_ms(void);
+
+#endif							/* VMASTAT_GUC_H */
