@@ -19,9 +19,11 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "guc.h"
+#include "scan.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -181,8 +183,11 @@ vmastat_leak_settings(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 	Interval   *span = palloc0(sizeof(Interval));
 
+	static const Oid types[4] = {INT8OID, INT4OID, INTERVALOID, FLOAT8OID};
+
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	vmastat_check_row_type(fcinfo, tupdesc, types, lengthof(types));
 	span->time = (int64) leak_min_span * USECS_PER_SEC;
 	values[0] = Int64GetDatum((int64) leak_min_rate_kb * 1024);
 	values[1] = Int32GetDatum(leak_min_samples);

@@ -48,8 +48,9 @@ check_privileges(void)
  * than the library, or when someone altered the row type; storing the rows
  * anyway would read past values[] or store datums of the wrong type.
  */
-static void
-check_row_type(FunctionCallInfo fcinfo, TupleDesc desc, const Oid *types, int ncolumns)
+void
+vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
+					   const Oid *types, int ncolumns)
 {
 	int			c;
 
@@ -93,7 +94,7 @@ vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 
 	InitMaterializedSRF(fcinfo, 0);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	check_row_type(fcinfo, state->rsinfo->setDesc, column_types, ncolumns);
+	vmastat_check_row_type(fcinfo, state->rsinfo->setDesc, column_types, ncolumns);
 	state->show_addresses = false;
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "vmastat row",

@@ -64,6 +64,8 @@ typedef struct ProcScan
 } ProcScan;
 
 
+extern void vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
+								   const Oid *types, int ncolumns);
 extern void vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 							   const Oid *column_types, int ncolumns);
 extern void vmastat_process_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,

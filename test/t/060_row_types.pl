@@ -129,6 +129,24 @@ like($err, qr/ERROR:  42804: row type of function short_vmas has the wrong numbe
 like($err, qr/ERROR:  42804: .*\nDETAIL:  Column 1 is of type text, the library returns integer\./,
 	'a function whose first column has another type raises a clear error');
 
+# vmastat_leak_settings() returns one row, not a set: the same check
+$node->safe_psql(
+	'postgres', q{
+CREATE FUNCTION short_settings(OUT min_rate bigint, OUT min_samples integer)
+    RETURNS record AS '$libdir/vmastat', 'vmastat_leak_settings' LANGUAGE C;
+CREATE FUNCTION text_settings(OUT min_rate text, OUT min_samples integer,
+    OUT min_span interval, OUT min_r2 double precision)
+    RETURNS record AS '$libdir/vmastat', 'vmastat_leak_settings' LANGUAGE C;
+});
+($ret, $out, $err) = $node->psql('postgres', 'SELECT * FROM short_settings()',
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  42804: row type of function short_settings has the wrong number of columns/,
+	'leak settings of fewer columns raise a clear error');
+($ret, $out, $err) = $node->psql('postgres', 'SELECT * FROM text_settings()',
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  42804: .*\nDETAIL:  Column 1 is of type text, the library returns bigint\./,
+	'leak settings whose first column has another type raise a clear error');
+
 # Nothing crashed meanwhile, and the unaltered types still work
 is($node->safe_psql('postgres',
 		'SELECT (SELECT count(*) > 0 FROM vmastat_vmas(pg_backend_pid())),
