@@ -26,11 +26,6 @@ TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 EXTRA_CLEAN = test/unit/vma_parser_test test/unit/pid_reuse_test
 
-# Calls between vmastat's own files bind inside the library, so that a
-# function of the same name in another loaded library cannot take their
-# place; PostgreSQL 16 and later also hide such names by default
-SHLIB_LINK += -Wl,-Bsymbolic
-
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 # without PostgreSQL's development files only "make demo" works: it

@@ -5,7 +5,7 @@
  *	  opens each of them.
  *
  * The kernel's list of the postmaster's children can skip live children
- * when others exit while it is read (see procfs_postmaster_children), so
+ * when others exit while it is read (see vmastat_procfs_postmaster_children), so
  * the candidates are the union of that list with the PIDs of every PGPROC
  * in shared memory: regular backends, autovacuum and background workers,
  * WAL senders and the auxiliary processes all have one.  The logger and
@@ -16,7 +16,7 @@
  *
  * A candidate is only a PID.  It may have exited, or its PID may have gone
  * to another process since, so each one is checked through /proc before it
- * is read (see procfs_open_server_process).
+ * is read (see vmastat_procfs_open_server_process).
  *
  * src/discovery.c
  *
@@ -67,10 +67,10 @@ add_pgproc_pids(int *pids, int n)
  * The list is a snapshot; a process in it may exit before it is read.
  */
 int *
-server_pids(int *npids)
+vmastat_server_pids(int *npids)
 {
 	int			nchildren;
-	int		   *children = procfs_postmaster_children(&nchildren);
+	int		   *children = vmastat_procfs_postmaster_children(&nchildren);
 	int		   *pids;
 	int			n = 0;
 	int			kept = 0;
@@ -98,9 +98,9 @@ server_pids(int *npids)
  * array of the PIDs to keep.
  */
 void
-server_process_iter_begin(ServerProcessIter *iter, const int *wanted, int nwanted)
+vmastat_process_iter_begin(ServerProcessIter *iter, const int *wanted, int nwanted)
 {
-	iter->pids = server_pids(&iter->npids);
+	iter->pids = vmastat_server_pids(&iter->npids);
 	iter->next = 0;
 	iter->wanted = wanted;
 	iter->nwanted = nwanted;
@@ -113,7 +113,7 @@ server_process_iter_begin(ServerProcessIter *iter, const int *wanted, int nwante
  * check.  Returns false at the end.
  */
 bool
-server_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
+vmastat_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
 						 StringInfo buf, ProcStatus *status)
 {
 	while (iter->next < iter->npids)
@@ -124,14 +124,14 @@ server_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
 		if (iter->wanted != NULL &&
 			bsearch(&pid, iter->wanted, iter->nwanted, sizeof(int), vmastat_compare_pids) == NULL)
 			continue;
-		if (procfs_open_server_process(handle, pid, buf, status))
+		if (vmastat_procfs_open_server_process(handle, pid, buf, status))
 			return true;
 	}
 	return false;
 }
 
 void
-server_process_iter_end(ServerProcessIter *iter)
+vmastat_process_iter_end(ServerProcessIter *iter)
 {
 	pfree(iter->pids);
 	iter->pids = NULL;

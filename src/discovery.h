@@ -25,11 +25,11 @@ typedef struct ServerProcessIter
 } ServerProcessIter;
 
 extern int	vmastat_compare_pids(const void *a, const void *b);
-extern int *server_pids(int *npids);
-extern void server_process_iter_begin(ServerProcessIter *iter,
+extern int *vmastat_server_pids(int *npids);
+extern void vmastat_process_iter_begin(ServerProcessIter *iter,
 									  const int *wanted, int nwanted);
-extern bool server_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
+extern bool vmastat_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
 									 StringInfo buf, ProcStatus *status);
-extern void server_process_iter_end(ServerProcessIter *iter);
+extern void vmastat_process_iter_end(ServerProcessIter *iter);
 
 #endif							/* VMASTAT_DISCOVERY_H */

@@ -144,7 +144,7 @@ fill_worker(BackgroundWorker *worker, const char *name, const char *function)
  * Asks for the shared slot and registers the launcher, when preloaded.
  */
 void
-sampler_init(void)
+vmastat_sampler_init(void)
 {
 	BackgroundWorker worker;
 
@@ -427,7 +427,7 @@ sampler_release(int code, Datum arg)
  * holds it, whose PID is then in *holder.
  */
 bool
-sampler_slot_claim(pid_t *holder)
+vmastat_sampler_slot_claim(pid_t *holder)
 {
 	before_shmem_exit(sampler_release, (Datum) 0);
 	SpinLockAcquire(&shared->mutex);
@@ -446,7 +446,7 @@ sampler_slot_claim(pid_t *holder)
  * started again at once.
  */
 void
-sampler_slot_set_ready(void)
+vmastat_sampler_slot_set_ready(void)
 {
 	SpinLockAcquire(&shared->mutex);
 	shared->sampler_ready = true;

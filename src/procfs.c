@@ -50,7 +50,7 @@ file_exists(const char *name)
  * Raises feature_not_supported where there is no /proc of the Linux kind.
  */
 void
-procfs_check_available(void)
+vmastat_procfs_check_available(void)
 {
 	if (!file_exists("self/maps"))
 		ereport(ERROR,
@@ -62,14 +62,14 @@ procfs_check_available(void)
 
 /* Kernels before 4.14 have no smaps_rollup */
 bool
-procfs_has_smaps_rollup(void)
+vmastat_procfs_has_smaps_rollup(void)
 {
 	return file_exists("self/smaps_rollup");
 }
 
 /* The name of a file of the process, for messages */
 char *
-procfs_path(const ProcHandle *handle, const char *name)
+vmastat_procfs_path(const ProcHandle *handle, const char *name)
 {
 	return psprintf("%s/%d/%s", vmastat_proc_root, handle->pid, name);
 }
@@ -84,7 +84,7 @@ errno_means_gone(int err)
  * Opens /proc/PID.  Returns false if there is no such process.
  */
 bool
-procfs_open(ProcHandle *handle, int pid)
+vmastat_procfs_open(ProcHandle *handle, int pid)
 {
 	char		path[MAXPGPATH];
 
@@ -104,7 +104,7 @@ procfs_open(ProcHandle *handle, int pid)
 }
 
 void
-procfs_close(ProcHandle *handle)
+vmastat_procfs_close(ProcHandle *handle)
 {
 	if (handle->dirfd >= 0)
 		CloseTransientFile(handle->dirfd);
@@ -117,7 +117,7 @@ procfs_close(ProcHandle *handle)
  * means the process has no address space (it is exiting).
  */
 bool
-procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
+vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 {
 	char		path[MAXPGPATH];
 	int			fd;
@@ -135,7 +135,7 @@ procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", procfs_path(handle, name)),
+				 errmsg("could not open file \"%s\": %m", vmastat_procfs_path(handle, name)),
 				 errhint("%s", procfs_hint)));
 	}
 
@@ -156,7 +156,7 @@ procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 			errno = save_errno;
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", procfs_path(handle, name)),
+					 errmsg("could not read file \"%s\": %m", vmastat_procfs_path(handle, name)),
 					 errhint("%s", procfs_hint)));
 		}
 		if (nread == 0)
@@ -173,17 +173,17 @@ procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
  * or no longer has an address space (VmRSS is printed only while it has).
  */
 bool
-procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
+vmastat_procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
 {
 	const char *error;
 	size_t		line_number;
 
-	if (!procfs_read(handle, "status", buf))
+	if (!vmastat_procfs_read(handle, "status", buf))
 		return false;
-	if (!proc_status_parse(buf->data, buf->len, status, &error, &line_number))
+	if (!vmastat_status_parse(buf->data, buf->len, status, &error, &line_number))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("could not parse file \"%s\"", procfs_path(handle, "status")),
+				 errmsg("could not parse file \"%s\"", vmastat_procfs_path(handle, "status")),
 				 errdetail("Line %zu: %s.", line_number, error)));
 	return STATUS_HAS(status, STATUS_VM_RSS) && STATUS_HAS(status, STATUS_PPID);
 }
@@ -192,7 +192,7 @@ procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
  * Is this the postmaster of this cluster or one of its children?
  */
 bool
-procfs_is_server_process(const ProcStatus *status, int pid)
+vmastat_procfs_is_server_process(const ProcStatus *status, int pid)
 {
 	return pid == PostmasterPid ||
 		(STATUS_HAS(status, STATUS_PPID) &&
@@ -208,15 +208,15 @@ procfs_is_server_process(const ProcStatus *status, int pid)
  * receive the status read.
  */
 bool
-procfs_open_server_process(ProcHandle *handle, int pid, StringInfo buf,
+vmastat_procfs_open_server_process(ProcHandle *handle, int pid, StringInfo buf,
 						   ProcStatus *status)
 {
-	if (pid <= 0 || !procfs_open(handle, pid))
+	if (pid <= 0 || !vmastat_procfs_open(handle, pid))
 		return false;
-	if (procfs_read_status(handle, buf, status) &&
-		procfs_is_server_process(status, pid))
+	if (vmastat_procfs_read_status(handle, buf, status) &&
+		vmastat_procfs_is_server_process(status, pid))
 		return true;
-	procfs_close(handle);
+	vmastat_procfs_close(handle);
 	return false;
 }
 
@@ -247,11 +247,11 @@ scan_children(int *nchildren)
 		if (*endptr != '\0' || pid <= 0 || pid == PostmasterPid)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		if (!procfs_open(&handle, (int) pid))
+		if (!vmastat_procfs_open(&handle, (int) pid))
 			continue;
-		child = procfs_read_status(&handle, &buf, &status) &&
+		child = vmastat_procfs_read_status(&handle, &buf, &status) &&
 			status.value[STATUS_PPID] == (uint64) PostmasterPid;
-		procfs_close(&handle);
+		vmastat_procfs_close(&handle);
 		if (!child)
 			continue;
 		if (n == allocated)
@@ -275,7 +275,7 @@ scan_children(int *nchildren)
  * completes it (see discovery.c).
  */
 int *
-procfs_postmaster_children(int *nchildren)
+vmastat_procfs_postmaster_children(int *nchildren)
 {
 	ProcHandle	handle;
 	StringInfoData buf;
@@ -284,24 +284,24 @@ procfs_postmaster_children(int *nchildren)
 	size_t		n = 0;
 
 	StaticAssertStmt(sizeof(int32) == sizeof(int), "the PID list is returned as int");
-	if (!procfs_open(&handle, PostmasterPid))
+	if (!vmastat_procfs_open(&handle, PostmasterPid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not find the postmaster process %d", PostmasterPid)));
 	initStringInfo(&buf);
 	snprintf(name, sizeof(name), "task/%d/children", PostmasterPid);
-	if (!procfs_read(&handle, name, &buf))
+	if (!vmastat_procfs_read(&handle, name, &buf))
 	{
 		/* no children file: the kernel lacks CONFIG_PROC_CHILDREN */
-		procfs_close(&handle);
+		vmastat_procfs_close(&handle);
 		pfree(buf.data);
 		return scan_children(nchildren);
 	}
-	procfs_close(&handle);
+	vmastat_procfs_close(&handle);
 
 	/* every PID takes at least two bytes: a digit and a separator */
 	children = palloc((buf.len / 2 + 1) * sizeof(int32));
-	if (!pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &n))
+	if (!vmastat_pid_list_parse(buf.data, buf.len, children, buf.len / 2 + 1, &n))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("could not parse file \"%s/%d/%s\"", vmastat_proc_root, PostmasterPid, name)));

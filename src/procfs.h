@@ -26,16 +26,16 @@ typedef struct ProcHandle
 	int			dirfd;
 } ProcHandle;
 
-extern void procfs_check_available(void);
-extern char *procfs_path(const ProcHandle *handle, const char *name);
-extern bool procfs_open(ProcHandle *handle, int pid);
-extern void procfs_close(ProcHandle *handle);
-extern bool procfs_read(ProcHandle *handle, const char *name, StringInfo buf);
-extern bool procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status);
-extern bool procfs_has_smaps_rollup(void);
-extern bool procfs_is_server_process(const ProcStatus *status, int pid);
-extern bool procfs_open_server_process(ProcHandle *handle, int pid,
+extern void vmastat_procfs_check_available(void);
+extern char *vmastat_procfs_path(const ProcHandle *handle, const char *name);
+extern bool vmastat_procfs_open(ProcHandle *handle, int pid);
+extern void vmastat_procfs_close(ProcHandle *handle);
+extern bool vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf);
+extern bool vmastat_procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status);
+extern bool vmastat_procfs_has_smaps_rollup(void);
+extern bool vmastat_procfs_is_server_process(const ProcStatus *status, int pid);
+extern bool vmastat_procfs_open_server_process(ProcHandle *handle, int pid,
 									   StringInfo buf, ProcStatus *status);
-extern int *procfs_postmaster_children(int *nchildren);
+extern int *vmastat_procfs_postmaster_children(int *nchildren);
 
 #endif							/* VMASTAT_PROCFS_H */

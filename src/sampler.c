@@ -278,7 +278,7 @@ vmastat_sampler_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	if (!sampler_slot_claim(&holder))
+	if (!vmastat_sampler_slot_claim(&holder))
 	{
 		ereport(LOG,
 				(errmsg("vmastat sampler not started: another one is running with PID %d",
@@ -289,7 +289,7 @@ vmastat_sampler_main(Datum main_arg)
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, sizeof(dbname));
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	pin_session_settings();
-	sampler_slot_set_ready();
+	vmastat_sampler_slot_set_ready();
 
 	memset(&st, 0, sizeof(st));
 	context = AllocSetContextCreate(TopMemoryContext, "vmastat sampler",

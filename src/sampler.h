@@ -17,9 +17,9 @@
 #define REPEAT_LOG_MS (60 * 1000)
 
 /* launcher.c */
-extern void sampler_init(void);
-extern bool sampler_slot_claim(pid_t *holder);
-extern void sampler_slot_set_ready(void);
+extern void vmastat_sampler_init(void);
+extern bool vmastat_sampler_slot_claim(pid_t *holder);
+extern void vmastat_sampler_slot_set_ready(void);
 
 /*
  * True if "ms" milliseconds have passed from "since" to "now", or if the

@@ -107,7 +107,7 @@ vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 	state->types = NULL;
 	state->ntypes = 0;
 	for (i = 0; i < VMA_NUM_KINDS; i++)
-		state->kind_texts[i] = CStringGetTextDatum(vma_kind_names[i]);
+		state->kind_texts[i] = CStringGetTextDatum(vmastat_kind_names[i]);
 	memset(state->perms_texts, 0, sizeof(state->perms_texts));
 	state->nflag_arrays = 0;
 	state->path_size = VARHDRSZ + MAXPGPATH;
@@ -120,7 +120,7 @@ vmastat_process_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 						   const Oid *column_types, int ncolumns)
 {
 	check_privileges();
-	procfs_check_available();
+	vmastat_procfs_check_available();
 	vmastat_scan_begin(state, fcinfo, column_types, ncolumns);
 }
 
@@ -147,7 +147,7 @@ vmastat_report_parse_error(const VmaParser *parser, const ProcHandle *handle, co
 	if (handle != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("could not parse file \"%s\"", procfs_path(handle, name)),
+				 errmsg("could not parse file \"%s\"", vmastat_procfs_path(handle, name)),
 				 errdetail("Line %zu: %s.", parser->line_number, parser->error)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -166,7 +166,7 @@ vmastat_parse_vmas(ProcScan *state, const char *text, size_t len,
 	VmaParser	parser;
 	int			n = 0;
 
-	vma_parser_init(&parser, text, len);
+	vmastat_parser_init(&parser, text, len);
 	for (;;)
 	{
 		VmaParseResult result;
@@ -177,7 +177,7 @@ vmastat_parse_vmas(ProcScan *state, const char *text, size_t len,
 			state->vmas = repalloc_array(state->vmas, Vma, state->max_vmas);
 			state->kinds = repalloc_array(state->kinds, VmaKind, state->max_vmas);
 		}
-		result = vma_parser_next(&parser, &state->vmas[n]);
+		result = vmastat_parser_next(&parser, &state->vmas[n]);
 		if (result == VMA_PARSE_END)
 			break;
 		if (result == VMA_PARSE_ERROR)
@@ -231,7 +231,7 @@ vmastat_clean_text(char *dst, const char *src, size_t len)
 bool
 vmastat_open_server_process(ProcScan *state, ProcHandle *handle, int pid, ProcStatus *status)
 {
-	if (procfs_open_server_process(handle, pid, &state->status_text, status))
+	if (vmastat_procfs_open_server_process(handle, pid, &state->status_text, status))
 		return true;
 	ereport(WARNING,
 			(errmsg("PID %d is not a PostgreSQL server process", pid)));

@@ -185,29 +185,29 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 
 	if (fast)
 		return true;
-	if (procfs_has_smaps_rollup())
+	if (vmastat_procfs_has_smaps_rollup())
 	{
 		VmaParser	parser;
 		Vma			vma;
 		VmaParseResult result;
 
-		if (!procfs_read(handle, "maps", &state->text) || state->text.len == 0)
+		if (!vmastat_procfs_read(handle, "maps", &state->text) || state->text.len == 0)
 			return false;
-		vma_parser_init(&parser, state->text.data, state->text.len);
-		while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
+		vmastat_parser_init(&parser, state->text.data, state->text.len);
+		while ((result = vmastat_parser_next(&parser, &vma)) == VMA_PARSE_OK)
 			sum_maps(&vma, summary);
 		if (result == VMA_PARSE_ERROR)
 			vmastat_report_parse_error(&parser, handle, "maps");
 		summary->have_maps = true;
 
-		if (!procfs_read(handle, "smaps_rollup", &state->text) || state->text.len == 0)
+		if (!vmastat_procfs_read(handle, "smaps_rollup", &state->text) || state->text.len == 0)
 			return false;
 		if (vmastat_parse_vmas(state, state->text.data, state->text.len, handle,
 					   "smaps_rollup") != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("could not parse file \"%s\"",
-							procfs_path(handle, "smaps_rollup")),
+							vmastat_procfs_path(handle, "smaps_rollup")),
 					 errdetail("The file does not hold exactly one summary.")));
 		summary->rollup = state->vmas[0];
 	}
@@ -216,7 +216,7 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 		int			nvmas;
 		int			i;
 
-		if (!procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
+		if (!vmastat_procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
 			return false;
 		nvmas = vmastat_parse_vmas(state, state->text.data, state->text.len, handle, "smaps");
 		for (i = 0; i < nvmas; i++)
@@ -225,8 +225,8 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 		sum_vmas(state, nvmas, summary);
 	}
 
-	return procfs_read_status(handle, &state->status_text, &summary->status) &&
-		procfs_is_server_process(&summary->status, handle->pid);
+	return vmastat_procfs_read_status(handle, &state->status_text, &summary->status) &&
+		vmastat_procfs_is_server_process(&summary->status, handle->pid);
 }
 
 static int
@@ -280,7 +280,7 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 	size_t		len;
 	text	   *result;
 
-	if (!procfs_read(handle, "cmdline", &state->text))
+	if (!vmastat_procfs_read(handle, "cmdline", &state->text))
 		return NULL;
 	title = state->text.data;
 	len = strnlen(title, state->text.len);
@@ -409,7 +409,7 @@ vmastat_backend_pid(PG_FUNCTION_ARGS)
 			emit_summary_row(&state, &handle, &summary);
 		else
 			vmastat_warn_exited(pid);
-		procfs_close(&handle);
+		vmastat_procfs_close(&handle);
 	}
 	vmastat_scan_end(&state);
 	return (Datum) 0;
@@ -426,15 +426,15 @@ vmastat_backends_all(PG_FUNCTION_ARGS)
 
 	summary_scan_begin(&state, fcinfo);
 	load_backend_types(&state);
-	server_process_iter_begin(&iter, NULL, 0);
-	while (server_process_iter_next(&iter, &handle, &state.status_text,
+	vmastat_process_iter_begin(&iter, NULL, 0);
+	while (vmastat_process_iter_next(&iter, &handle, &state.status_text,
 									&summary.status))
 	{
 		if (read_summary(&state, &handle, fast, &summary))
 			emit_summary_row(&state, &handle, &summary);
-		procfs_close(&handle);
+		vmastat_procfs_close(&handle);
 	}
-	server_process_iter_end(&iter);
+	vmastat_process_iter_end(&iter);
 	vmastat_scan_end(&state);
 	return (Datum) 0;
 }

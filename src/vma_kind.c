@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-const char *const vma_kind_names[VMA_NUM_KINDS] = {
+const char *const vmastat_kind_names[VMA_NUM_KINDS] = {
 	[VMA_KIND_TEXT] = "text",
 	[VMA_KIND_RODATA] = "rodata",
 	[VMA_KIND_DATA] = "data",
@@ -75,7 +75,7 @@ is_shmem_object(const Vma *vma)
 }
 
 bool
-vma_same_file(const Vma *a, const Vma *b)
+vmastat_same_file(const Vma *a, const Vma *b)
 {
 	return a->inode == b->inode && a->dev_major == b->dev_major &&
 		a->dev_minor == b->dev_minor && a->path != NULL && b->path != NULL;
@@ -96,7 +96,7 @@ bracketed_kind(const Vma *vma, bool shared)
 }
 
 VmaKind
-vma_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind, bool in_object,
+vmastat_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind, bool in_object,
 				 MainShmemTest is_main_shmem)
 {
 	bool		shared = vma->perms[3] == 's';
@@ -138,7 +138,7 @@ vma_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind, bool in_obj
 }
 
 void
-vma_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
+vmastat_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
 			 VmaKind *kinds)
 {
 	size_t		run_start = 0;
@@ -153,14 +153,14 @@ vma_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
 		/* a run: adjacent mappings of one file */
 		if (is_file)
 		{
-			while (run_end < nvmas && vma_same_file(&vmas[run_end], &vmas[run_start]))
+			while (run_end < nvmas && vmastat_same_file(&vmas[run_end], &vmas[run_start]))
 			{
 				executable |= vmas[run_end].perms[2] == 'x';
 				run_end++;
 			}
 		}
 		for (i = run_start; i < run_end; i++)
-			kinds[i] = vma_classify_one(&vmas[i], i > 0 ? &vmas[i - 1] : NULL,
+			kinds[i] = vmastat_classify_one(&vmas[i], i > 0 ? &vmas[i - 1] : NULL,
 										i > 0 ? kinds[i - 1] : VMA_KIND_ANON,
 										is_file && executable, is_main_shmem);
 		run_start = run_end;

@@ -34,7 +34,7 @@ typedef enum VmaKind
 	VMA_NUM_KINDS
 } VmaKind;
 
-extern const char *const vma_kind_names[VMA_NUM_KINDS];
+extern const char *const vmastat_kind_names[VMA_NUM_KINDS];
 
 /*
  * Says whether a mapping starting at this address belongs to the server's
@@ -44,17 +44,17 @@ extern const char *const vma_kind_names[VMA_NUM_KINDS];
  */
 typedef bool (*MainShmemTest) (uint64_t start);
 
-extern void vma_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
+extern void vmastat_classify(const Vma *vmas, size_t nvmas, MainShmemTest is_main_shmem,
 						 VmaKind *kinds);
 
 /*
- * The pieces of vma_classify(), for callers that classify one VMA at a time
+ * The pieces of vmastat_classify(), for callers that classify one VMA at a time
  * without holding them all: whether b continues a run of mappings of a's
  * file, and the kind of vma given the one before it and whether its run is
  * an ELF object (a file run with an executable mapping).
  */
-extern bool vma_same_file(const Vma *a, const Vma *b);
-extern VmaKind vma_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind,
+extern bool vmastat_same_file(const Vma *a, const Vma *b);
+extern VmaKind vmastat_classify_one(const Vma *vma, const Vma *prev, VmaKind prev_kind,
 								bool in_object, MainShmemTest is_main_shmem);
 
 #endif							/* VMA_KIND_H */

@@ -363,7 +363,7 @@ set_field(VmaParser *parser, Vma *vma, int i, const char *value_start)
 }
 
 void
-vma_parser_init(VmaParser *parser, const char *text, size_t len)
+vmastat_parser_init(VmaParser *parser, const char *text, size_t len)
 {
 	parser->pos = text;
 	parser->end = text + len;
@@ -402,7 +402,7 @@ parse_error(VmaParser *parser, const char *message)
 }
 
 VmaParseResult
-vma_parser_next(VmaParser *parser, Vma *vma)
+vmastat_parser_next(VmaParser *parser, Vma *vma)
 {
 	const char *line;
 	const char *line_end;
@@ -485,7 +485,7 @@ vma_parser_next(VmaParser *parser, Vma *vma)
 }
 
 bool
-proc_status_parse(const char *text, size_t len, ProcStatus *status,
+vmastat_status_parse(const char *text, size_t len, ProcStatus *status,
 				  const char **error, size_t *line_number)
 {
 	const char *p = text;
@@ -526,7 +526,7 @@ proc_status_parse(const char *text, size_t len, ProcStatus *status,
 }
 
 bool
-pid_list_parse(const char *text, size_t len, int32_t *pids, size_t max_pids,
+vmastat_pid_list_parse(const char *text, size_t len, int32_t *pids, size_t max_pids,
 			   size_t *npids)
 {
 	const char *p = text;

@@ -116,18 +116,18 @@ typedef struct VmaParser
 	int			next_field;		/* table hint: the field expected next */
 } VmaParser;
 
-extern void vma_parser_init(VmaParser *parser, const char *text, size_t len);
-extern VmaParseResult vma_parser_next(VmaParser *parser, Vma *vma);
+extern void vmastat_parser_init(VmaParser *parser, const char *text, size_t len);
+extern VmaParseResult vmastat_parser_next(VmaParser *parser, Vma *vma);
 
 /*
  * Parses a status text; returns false (with *error and *line_number set)
  * if a known counter is malformed.  Counters not printed stay absent.
  */
-extern bool proc_status_parse(const char *text, size_t len, ProcStatus *status,
+extern bool vmastat_status_parse(const char *text, size_t len, ProcStatus *status,
 							  const char **error, size_t *line_number);
 
 /* Parses the whitespace-separated PID list of /proc/PID/task/TID/children */
-extern bool pid_list_parse(const char *text, size_t len,
+extern bool vmastat_pid_list_parse(const char *text, size_t len,
 						   int32_t *pids, size_t max_pids, size_t *npids);
 
 #endif							/* VMA_PARSER_H */

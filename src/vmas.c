@@ -356,15 +356,15 @@ read_process_vmas(ProcScan *state, ProcHandle *handle)
 	ProcStatus	status;
 	int			nvmas;
 
-	if (!procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
+	if (!vmastat_procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
 		return -1;
 	nvmas = vmastat_parse_vmas(state, state->text.data, state->text.len, handle, "smaps");
 
 	/* status read last proves the smaps text complete, see procfs.c */
-	if (!procfs_read_status(handle, &state->status_text, &status) ||
-		!procfs_is_server_process(&status, handle->pid))
+	if (!vmastat_procfs_read_status(handle, &state->status_text, &status) ||
+		!vmastat_procfs_is_server_process(&status, handle->pid))
 		return -1;
-	vma_classify(state->vmas, nvmas, is_main_shmem, state->kinds);
+	vmastat_classify(state->vmas, nvmas, is_main_shmem, state->kinds);
 	return nvmas;
 }
 
@@ -381,7 +381,7 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	{
 		int			nvmas = read_process_vmas(&state, &handle);
 
-		procfs_close(&handle);
+		vmastat_procfs_close(&handle);
 		if (nvmas >= 0)
 			emit_vma_rows(&state, nvmas, pid);
 		else
@@ -404,16 +404,16 @@ emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
 	ProcStatus	status;
 
 	vma_scan_begin(&state, fcinfo, true);
-	server_process_iter_begin(&iter, wanted, nwanted);
-	while (server_process_iter_next(&iter, &handle, &state.status_text, &status))
+	vmastat_process_iter_begin(&iter, wanted, nwanted);
+	while (vmastat_process_iter_next(&iter, &handle, &state.status_text, &status))
 	{
 		int			nvmas = read_process_vmas(&state, &handle);
 
-		procfs_close(&handle);
+		vmastat_procfs_close(&handle);
 		if (nvmas >= 0)
 			emit_vma_rows(&state, nvmas, handle.pid);
 	}
-	server_process_iter_end(&iter);
+	vmastat_process_iter_end(&iter);
 	vmastat_scan_end(&state);
 }
 
@@ -462,8 +462,8 @@ run_is_object(const VmaParser *parser, const Vma *first)
 		return false;
 	if (first->perms[2] == 'x')
 		return true;
-	while (vma_parser_next(&ahead, &vma) == VMA_PARSE_OK &&
-		   vma_same_file(&vma, first))
+	while (vmastat_parser_next(&ahead, &vma) == VMA_PARSE_OK &&
+		   vmastat_same_file(&vma, first))
 	{
 		if (vma.perms[2] == 'x')
 			return true;
@@ -500,8 +500,8 @@ vmastat_parse_smaps(PG_FUNCTION_ARGS)
 						   size, PARSE_SMAPS_MAX_BYTES)));
 	content = PG_GETARG_TEXT_PP(0);
 	vma_scan_begin(&state, fcinfo, false);
-	vma_parser_init(&parser, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
-	while ((result = vma_parser_next(&parser, &vma)) == VMA_PARSE_OK)
+	vmastat_parser_init(&parser, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	while ((result = vmastat_parser_next(&parser, &vma)) == VMA_PARSE_OK)
 	{
 		VmaKind		kind;
 
@@ -510,12 +510,12 @@ vmastat_parse_smaps(PG_FUNCTION_ARGS)
 		 * unchecked, over at most PARSE_SMAPS_MAX_BYTES of text.
 		 */
 		CHECK_FOR_INTERRUPTS();
-		/* a run goes on while the same file is mapped, as in vma_classify() */
+		/* a run goes on while the same file is mapped, as in vmastat_classify() */
 		if (n++ == 0 || prev.path == NULL || prev.inode == 0 ||
-			!vma_same_file(&vma, &prev))
+			!vmastat_same_file(&vma, &prev))
 			in_object = run_is_object(&parser, &vma);
 		/* saved text: the main segment's address range is not known */
-		kind = vma_classify_one(&vma, n > 1 ? &prev : NULL, prev_kind, in_object, NULL);
+		kind = vmastat_classify_one(&vma, n > 1 ? &prev : NULL, prev_kind, in_object, NULL);
 		emit_vma_row(&state, &vma, kind, false, 0);
 		prev = vma;
 		prev_kind = kind;

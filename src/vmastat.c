@@ -26,5 +26,5 @@ void
 _PG_init(void)
 {
 	vmastat_define_settings();
-	sampler_init();
+	vmastat_sampler_init();
 }

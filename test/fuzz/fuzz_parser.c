@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int32_t		pids[64];
 	size_t		npids = 0;
 
-	vma_parser_init(&parser, text, size);
+	vmastat_parser_init(&parser, text, size);
 	for (;;)
 	{
 		Vma			scratch;
@@ -98,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* each call consumes at least one line */
 		require(++calls <= size + 1);
-		result = vma_parser_next(&parser, v);
+		result = vmastat_parser_next(&parser, v);
 		if (result != VMA_PARSE_OK)
 			break;
 		check_vma(v, text, size);
@@ -110,16 +110,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		require(parser.error != NULL && parser.line_number >= 1);
 
 	/* by name, then with the range known (some VMA's start, input-chosen) */
-	vma_classify(vmas, nvmas, NULL, kinds);
+	vmastat_classify(vmas, nvmas, NULL, kinds);
 	for (size_t i = 0; i < nvmas; i++)
 		require((unsigned) kinds[i] < VMA_NUM_KINDS);
 	main_shmem_start = nvmas > 0 && size > 0 ? vmas[data[0] % nvmas].start : 0;
-	vma_classify(vmas, nvmas, is_main_shmem, kinds);
+	vmastat_classify(vmas, nvmas, is_main_shmem, kinds);
 	for (size_t i = 0; i < nvmas; i++)
 		require((unsigned) kinds[i] < VMA_NUM_KINDS &&
 				(kinds[i] == VMA_KIND_SHM_MAIN) == (vmas[i].start == main_shmem_start));
 
-	if (proc_status_parse(text, size, &status, &error, &line_number))
+	if (vmastat_status_parse(text, size, &status, &error, &line_number))
 	{
 		require((status.present >> STATUS_NUM_FIELDS) == 0);
 		for (int f = 0; f < STATUS_NUM_FIELDS; f++)
@@ -129,7 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		require(error != NULL && line_number >= 1);
 
-	if (pid_list_parse(text, size, pids, 64, &npids))
+	if (vmastat_pid_list_parse(text, size, pids, 64, &npids))
 	{
 		require(npids <= 64);
 		for (size_t i = 0; i < npids; i++)

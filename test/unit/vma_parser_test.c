@@ -274,13 +274,13 @@ parse_text(const char *text, size_t len)
 	VmaParser	parser;
 	size_t		cap = 0;
 
-	vma_parser_init(&parser, text, len);
+	vmastat_parser_init(&parser, text, len);
 	for (;;)
 	{
 		Vma			vma;
 
 		memset(&vma, 0xa5, sizeof(vma));	/* stale bytes must not matter */
-		p.result = vma_parser_next(&parser, &vma);
+		p.result = vmastat_parser_next(&parser, &vma);
 		if (p.result != VMA_PARSE_OK)
 			break;
 		if (p.n >= len)
@@ -341,7 +341,7 @@ classify(const Parsed *p, MainShmemTest test)
 		fprintf(stderr, "out of memory\n");
 		exit(2);
 	}
-	vma_classify(p->vmas, p->n, test, kinds);
+	vmastat_classify(p->vmas, p->n, test, kinds);
 	return kinds;
 }
 
@@ -675,7 +675,7 @@ test_capture(const char *name, bool has_status)
 		if (status.data == NULL)
 			return;
 		memset(&st, 0x5a, sizeof(st));
-		CHECK(proc_status_parse(status.data, status.len, &st, &error, &line));
+		CHECK(vmastat_status_parse(status.data, status.len, &st, &error, &line));
 		CHECK_EQ(st.present, BIT(STATUS_NUM_FIELDS) - 1);
 		CHECK(STATUS_HAS(&st, STATUS_VM_RSS) && STATUS_HAS(&st, STATUS_RSS_ANON));
 		CHECK(st.value[STATUS_PPID] >= 1 && st.value[STATUS_PPID] <= INT32_MAX);
@@ -761,8 +761,8 @@ test_capture_kinds(const char *name, bool postgres)
 			want = VMA_KIND_ANON;
 		if (want != VMA_NUM_KINDS && k != want && bad++ < 3)
 			check(false, __LINE__, "VMA %zu (%" PRIx64 " %.*s): %s, want %s", i, v->start,
-				  (int) v->path_len, v->path ? v->path : "", vma_kind_names[k],
-				  vma_kind_names[want]);
+				  (int) v->path_len, v->path ? v->path : "", vmastat_kind_names[k],
+				  vmastat_kind_names[want]);
 
 		/* an object: rodata, text, rodata, relro, data, then maybe bss */
 		if (i > 0 && kinds[i - 1] == VMA_KIND_DATA && v->path == NULL &&
@@ -847,7 +847,7 @@ test_hugepages_capture(void)
 	}
 	CHECK_EQ(nhuge, 1);
 	CHECK(hugetlb > 0);
-	CHECK(proc_status_parse(status.data, status.len, &st, &error, &line));
+	CHECK(vmastat_status_parse(status.data, status.len, &st, &error, &line));
 	CHECK_EQ(st.value[STATUS_HUGETLB_PAGES], hugetlb);
 	free(p.vmas);
 	free(smaps.data);
@@ -861,7 +861,7 @@ test_hugepages_capture(void)
 static const char *
 kind_name(VmaKind k)
 {
-	return (unsigned) k < VMA_NUM_KINDS ? vma_kind_names[k] : "?";
+	return (unsigned) k < VMA_NUM_KINDS ? vmastat_kind_names[k] : "?";
 }
 
 static void
@@ -1354,7 +1354,7 @@ test_bad_fixtures(void)
 
 	set_context("bad_value.status");
 	t = read_fixture("bad_value.status");
-	CHECK(!proc_status_parse(t.data, t.len, &st, &error, &line));
+	CHECK(!vmastat_status_parse(t.data, t.len, &st, &error, &line));
 	CHECK_EQ(line, 17);
 	CHECK(error != NULL && strcmp(error, "invalid field value") == 0);
 	free(t.data);
@@ -1522,13 +1522,13 @@ test_values(void)
 		Vma			vma;
 		const char *text = "garbage\n" HDR;
 
-		vma_parser_init(&parser, text, strlen(text));
-		CHECK_EQ(vma_parser_next(&parser, &vma), VMA_PARSE_ERROR);
-		CHECK(vma_parser_next(&parser, &vma) != VMA_PARSE_OK);
-		vma_parser_init(&parser, text + 8, strlen(text + 8));
-		CHECK_EQ(vma_parser_next(&parser, &vma), VMA_PARSE_OK);
+		vmastat_parser_init(&parser, text, strlen(text));
+		CHECK_EQ(vmastat_parser_next(&parser, &vma), VMA_PARSE_ERROR);
+		CHECK(vmastat_parser_next(&parser, &vma) != VMA_PARSE_OK);
+		vmastat_parser_init(&parser, text + 8, strlen(text + 8));
+		CHECK_EQ(vmastat_parser_next(&parser, &vma), VMA_PARSE_OK);
 		CHECK_EQ(parser.line_number, 1);
-		CHECK_EQ(vma_parser_next(&parser, &vma), VMA_PARSE_END);
+		CHECK_EQ(vmastat_parser_next(&parser, &vma), VMA_PARSE_END);
 	}
 }
 
@@ -1544,7 +1544,7 @@ test_status(void)
 	set_context("hand_kernel3.status");
 	t = read_fixture("hand_kernel3.status");
 	memset(&st, 0x5a, sizeof(st));
-	CHECK(proc_status_parse(t.data, t.len, &st, &error, &line));
+	CHECK(vmastat_status_parse(t.data, t.len, &st, &error, &line));
 	/* RssAnon, RssFile, RssShmem and HugetlbPages came with kernel 4.5 */
 	CHECK_EQ(st.present, BIT(STATUS_PPID) | BIT(STATUS_VM_SIZE) | BIT(STATUS_VM_RSS) |
 			 BIT(STATUS_VM_DATA) | BIT(STATUS_VM_STK) | BIT(STATUS_VM_SWAP));
@@ -1559,11 +1559,11 @@ test_status(void)
 	free(t.data);
 
 	set_context("status in memory");
-	CHECK(proc_status_parse("", 0, &st, &error, &line));
+	CHECK(vmastat_status_parse("", 0, &st, &error, &line));
 	CHECK_EQ(st.present, 0);
 
 	buf = exact_str("VmRSS:\t 1 kB");
-	CHECK(proc_status_parse(buf, strlen("VmRSS:\t 1 kB"), &st, &error, &line));
+	CHECK(vmastat_status_parse(buf, strlen("VmRSS:\t 1 kB"), &st, &error, &line));
 	CHECK_EQ(st.present, BIT(STATUS_VM_RSS));
 	CHECK_EQ(st.value[STATUS_VM_RSS], KB(1));
 	free(buf);
@@ -1573,7 +1573,7 @@ test_status(void)
 		const char *text = "Name:\tVmRSS: 5 kB\n\xff\xfe\x80\nPPid:\t77\n";
 
 		buf = exact_str(text);
-		CHECK(proc_status_parse(buf, strlen(text), &st, &error, &line));
+		CHECK(vmastat_status_parse(buf, strlen(text), &st, &error, &line));
 	}
 	CHECK_EQ(st.present, BIT(STATUS_PPID));
 	CHECK_EQ(st.value[STATUS_PPID], 77);
@@ -1582,13 +1582,13 @@ test_status(void)
 	line = 0;
 	error = NULL;
 	buf = exact_copy("VmSize:\t1 kB\nVmRSS:\t99999999999999999 kB\n", 41);
-	CHECK(!proc_status_parse(buf, 41, &st, &error, &line));
+	CHECK(!vmastat_status_parse(buf, 41, &st, &error, &line));
 	CHECK_EQ(line, 2);
 	CHECK(error != NULL);
 	free(buf);
 
 	buf = exact_copy("PPid:\t1 kB\n", 11);
-	CHECK(!proc_status_parse(buf, 11, &st, &error, &line));
+	CHECK(!vmastat_status_parse(buf, 11, &st, &error, &line));
 	CHECK_EQ(line, 1);
 	free(buf);
 }
@@ -1600,11 +1600,11 @@ test_pid_list(void)
 	size_t		n;
 	char	   *buf;
 
-	set_context("pid_list_parse");
+	set_context("vmastat_pid_list_parse");
 	buf = exact_copy("12 345\n", 7);
 	memset(pids, 0xff, sizeof(pids));
 	n = 99;
-	CHECK(pid_list_parse(buf, 7, pids, 4, &n));
+	CHECK(vmastat_pid_list_parse(buf, 7, pids, 4, &n));
 	CHECK_EQ(n, 2);
 	CHECK_EQ(pids[0], 12);
 	CHECK_EQ(pids[1], 345);
@@ -1612,22 +1612,22 @@ test_pid_list(void)
 	free(buf);
 
 	n = 99;
-	CHECK(pid_list_parse("", 0, pids, 4, &n));
+	CHECK(vmastat_pid_list_parse("", 0, pids, 4, &n));
 	CHECK_EQ(n, 0);
 	buf = exact_copy(" \n\t", 3);
 	n = 99;
-	CHECK(pid_list_parse(buf, 3, pids, 4, &n));
+	CHECK(vmastat_pid_list_parse(buf, 3, pids, 4, &n));
 	CHECK_EQ(n, 0);
 	free(buf);
 
 	buf = exact_copy("1\t2\n3", 5);
-	CHECK(pid_list_parse(buf, 5, pids, 4, &n));
+	CHECK(vmastat_pid_list_parse(buf, 5, pids, 4, &n));
 	CHECK_EQ(n, 3);
 	CHECK_EQ(pids[2], 3);
 	free(buf);
 
 	buf = exact_copy("2147483647 ", 11);
-	CHECK(pid_list_parse(buf, 11, pids, 4, &n));
+	CHECK(vmastat_pid_list_parse(buf, 11, pids, 4, &n));
 	CHECK_EQ(n, 1);
 	CHECK_EQ(pids[0], INT32_MAX);
 	free(buf);
@@ -1642,14 +1642,14 @@ test_pid_list(void)
 			size_t		len = strlen(bad[i]) + (i == 7 ? 1 : 0);
 
 			buf = exact_copy(bad[i], len);
-			check(!pid_list_parse(buf, len, pids, 4, &n), __LINE__,
+			check(!vmastat_pid_list_parse(buf, len, pids, 4, &n), __LINE__,
 				  "\"%s\" accepted", bad[i]);
 			free(buf);
 		}
 	}
 	/* no room at all */
 	buf = exact_copy("1", 1);
-	CHECK(!pid_list_parse(buf, 1, pids, 0, &n));
+	CHECK(!vmastat_pid_list_parse(buf, 1, pids, 0, &n));
 	free(buf);
 }
 
@@ -1660,8 +1660,8 @@ test_pid_list(void)
  * crash.  For the well-formed fixtures the outcome is also predictable: a
  * cut at a line end leaves valid text; a cut inside a known field line
  * before its value is complete, or inside a header before the inode, must
- * be an error.  The same cuts go through proc_status_parse and
- * pid_list_parse, and the VMAs through vma_classify.
+ * be an error.  The same cuts go through vmastat_status_parse and
+ * vmastat_pid_list_parse, and the VMAs through vmastat_classify.
  */
 
 #define FULL_PREFIX_LIMIT 8192
@@ -1818,8 +1818,8 @@ test_truncations(const char *name)
 		free(kinds);
 		kinds = classify(&p, never_main);
 		free(kinds);
-		st_ok = proc_status_parse(buf, k - w, &st, &error, &sline);
-		(void) pid_list_parse(buf, k - w, pids, 64, &npids);
+		st_ok = vmastat_status_parse(buf, k - w, &st, &error, &sline);
+		(void) vmastat_pid_list_parse(buf, k - w, pids, 64, &npids);
 
 		want_error = good && !at_line_end &&
 			cut_must_fail(t.data, ls, le, status, &from, &to) && from < k && k < to;

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Free space wanted before each read(), as vmastat's procfs_read() does */
+/* Free space wanted before each read(), as vmastat's vmastat_procfs_read() does */
 #define READ_CHUNK 65536
 
 static char *buf;

@@ -127,7 +127,7 @@ main(int argc, char **argv)
 			VmaParseResult result;
 
 			nvmas = 0;
-			vma_parser_init(&parser, buf, (size_t) len);
+			vmastat_parser_init(&parser, buf, (size_t) len);
 			for (;;)
 			{
 				if (nvmas == max_vmas)
@@ -141,7 +141,7 @@ main(int argc, char **argv)
 						return 2;
 					}
 				}
-				result = vma_parser_next(&parser, &vmas[nvmas]);
+				result = vmastat_parser_next(&parser, &vmas[nvmas]);
 				if (result != VMA_PARSE_OK)
 					break;
 				nvmas++;
@@ -155,7 +155,7 @@ main(int argc, char **argv)
 		}
 		t1 = now_ns();
 		for (r = 0; r < repeats; r++)
-			vma_classify(vmas, nvmas, NULL, kinds);
+			vmastat_classify(vmas, nvmas, NULL, kinds);
 		t2 = now_ns();
 
 		printf("%s %ld %zu %.1f %.1f %.3f", file, len, nvmas,
