@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "catalog/pg_authid.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -233,8 +235,19 @@ vmastat_open_server_process(ProcScan *state, ProcHandle *handle, int pid, ProcSt
 {
 	if (vmastat_procfs_open_server_process(handle, pid, &state->status_text, status))
 		return true;
-	ereport(WARNING,
-			(errmsg("PID %d is not a PostgreSQL server process", pid)));
+
+	/*
+	 * A running process that is not ours is most often a backend of another
+	 * cluster on the same host: say so, since its title looks like ours.
+	 */
+	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+		ereport(WARNING,
+				(errmsg("PID %d is not a PostgreSQL server process", pid),
+				 errdetail("Process %d is running, but it is not the postmaster of this cluster or one of its children.",
+						   pid)));
+	else
+		ereport(WARNING,
+				(errmsg("PID %d is not a PostgreSQL server process", pid)));
 	return false;
 }
 
