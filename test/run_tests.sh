@@ -14,7 +14,7 @@ set -euo pipefail
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 export PG_CONFIG
-bindir=$("$PG_CONFIG" --bindir)
+bindir=$("$PG_CONFIG" --bindir 2>/dev/null || true)
 test_user=${VMASTAT_TEST_USER:-postgres}
 
 run_cluster_tests() {
@@ -42,6 +42,11 @@ if [ "${1:-}" = "--cluster-tests" ]; then
 	run_cluster_tests
 	exit
 fi
+
+# what the suite needs: installed if missing, as root or with sudo, else
+# the one command that installs it is printed
+"$srcdir/tools/test-packages.sh" --install
+bindir=$("$PG_CONFIG" --bindir)
 
 make -C "$srcdir" -s PG_CONFIG="$PG_CONFIG"
 make -C "$srcdir" -s unittest PG_CONFIG="$PG_CONFIG"
