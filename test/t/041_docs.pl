@@ -225,6 +225,21 @@ sub log_line
 	die "$marker did not reach the log";
 }
 
+# The size of the log once the logging collector has written everything:
+# a line shows up in pieces, its context line after it
+sub settled_size
+{
+	my $size = -s $logfile;
+	for (1 .. 10 * $PostgreSQL::Test::Utils::timeout_default)
+	{
+		sleep 0.3;
+		my $now = -s $logfile;
+		return $now if $now == $size;
+		$size = $now;
+	}
+	die 'the log kept growing';
+}
+
 sub byte_at
 {
 	my ($offset) = @_;
@@ -239,7 +254,7 @@ log_line('docs-padding-0', 'repeat(chr(233), 600000)');
 my $tested = 0;
 for my $attempt (1 .. 20)
 {
-	my $size = -s $logfile;
+	my $size = settled_size();
 	my $byte = byte_at($size - 1000000);
 	if ($byte >= 0x80 && $byte <= 0xbf)
 	{
