@@ -279,7 +279,8 @@ for my $attempt (1 .. 20)
 ok($tested, 'a log cut in the middle of a character was made');
 
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($leaker_pid)");
-$leaker->quit;
+# its psql ends with the session: quitting may find the pipe closed
+eval { $leaker->quit; };
 unlink $server_file if $made_server_file;
 $node->stop;
 done_testing();
