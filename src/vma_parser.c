@@ -4,9 +4,10 @@
  *	  Parser for the text of /proc/PID/maps, smaps, smaps_rollup and status.
  *
  * The input is the whole file as the kernel printed it (or as a user saved
- * it), in a buffer that need not be NUL-terminated.  Every byte read is
- * bounds-checked against the end of that buffer, so truncated or garbage
- * input yields VMA_PARSE_ERROR, never an out-of-bounds read.
+ * it, perhaps with CRLF line ends), in a buffer that need not be
+ * NUL-terminated.  Every byte read is bounds-checked against the end of
+ * that buffer, so truncated or garbage input yields VMA_PARSE_ERROR, never
+ * an out-of-bounds read.
  *
  * A maps line looks like
  *	 7f47f7216000-7f47f7218000 rw-p 00034000 103:02 1837   /usr/lib/x.so
@@ -344,22 +345,23 @@ field_name_end(const char *p, const char *end)
 }
 
 /*
- * Parses the value of smaps_fields[i], which starts at value_start, into
- * vma, and moves past its line.  Returns false if the value is malformed.
+ * Parses the value of smaps_fields[i], from value_start to the end of its
+ * line, into vma.  Returns what parse_value() returns.
  */
-static inline bool
-set_field(VmaParser *parser, Vma *vma, int i, const char *value_start)
+static inline const char *
+set_field(VmaParser *parser, Vma *vma, int i, const char *value_start,
+		  const char *end)
 {
-	const char *next = parse_value(value_start, parser->end,
+	const char *next = parse_value(value_start, end,
 								   (ValueKind) smaps_fields[i].kind,
 								   &vma->value[smaps_fields[i].field]);
 
-	if (next == NULL)
-		return false;
-	parser->pos = next;
-	parser->next_field = i + 1;
-	vma->present |= UINT32_C(1) << smaps_fields[i].field;
-	return true;
+	if (next != NULL)
+	{
+		parser->next_field = i + 1;
+		vma->present |= UINT32_C(1) << smaps_fields[i].field;
+	}
+	return next;
 }
 
 void
@@ -370,27 +372,54 @@ vmastat_parser_init(VmaParser *parser, const char *text, size_t len)
 	parser->line_number = 0;
 	parser->error = NULL;
 	parser->next_field = 0;
+	parser->crlf = false;
 }
 
-/* Returns the next line [*line, *line_end) without consuming it */
+/*
+ * Returns the next line [*line, *line_end) without consuming it, and in
+ * *next where the line after it starts.  In CRLF mode a '\r' before the
+ * '\n', or at the end of the text, is left out of the line.
+ */
 static inline bool
-peek_line(const VmaParser *parser, const char **line, const char **line_end)
+peek_line(const VmaParser *parser, const char **line, const char **line_end,
+		  const char **next)
 {
+	const char *start = parser->pos;
 	const char *nl;
+	const char *e;
 
-	if (parser->pos >= parser->end)
+	if (start >= parser->end)
 		return false;
-	*line = parser->pos;
-	nl = memchr(parser->pos, '\n', (size_t) (parser->end - parser->pos));
-	*line_end = nl ? nl : parser->end;
+	nl = memchr(start, '\n', (size_t) (parser->end - start));
+	e = nl ? nl : parser->end;
+	*next = nl ? nl + 1 : parser->end;
+	/* e == start on an empty line, which cppcheck does not see */
+	/* cppcheck-suppress knownConditionTrueFalse */
+	if (parser->crlf && e != start && e[-1] == '\r')
+		e--;
+	*line = start;
+	*line_end = e;
 	return true;
 }
 
 static inline void
-consume_line(VmaParser *parser, const char *line_end)
+consume_line(VmaParser *parser, const char *next)
 {
-	parser->pos = line_end < parser->end ? line_end + 1 : parser->end;
+	parser->pos = next;
 	parser->line_number++;
+}
+
+/* Sets the flags of a VmFlags line, without the blanks around them */
+static inline void
+set_vm_flags(Vma *vma, const char *p, const char *line_end)
+{
+	const char *q = line_end;
+
+	p = skip_blanks(p, line_end);
+	while (q > p && is_blank(q[-1]))
+		q--;
+	vma->vm_flags = p;
+	vma->vm_flags_len = (size_t) (q - p);
 }
 
 static VmaParseResult
@@ -406,18 +435,19 @@ vmastat_parser_next(VmaParser *parser, Vma *vma)
 {
 	const char *line;
 	const char *line_end;
+	const char *next;
 	const char *message;
 
 	/* Blank lines can only come from saved text; skip them */
 	for (;;)
 	{
-		if (!peek_line(parser, &line, &line_end))
+		if (!peek_line(parser, &line, &line_end, &next))
 			return VMA_PARSE_END;
 		if (skip_blanks(line, line_end) != line_end)
 			break;
-		consume_line(parser, line_end);
+		consume_line(parser, next);
 	}
-	consume_line(parser, line_end);
+	consume_line(parser, next);
 	if (!is_header_line(line, line_end))
 		return parse_error(parser, field_name_end(line, line_end) ?
 						   "field line before the first mapping header" :
@@ -434,8 +464,8 @@ vmastat_parser_next(VmaParser *parser, Vma *vma)
 	 * Field lines run up to the next header or the end of the text.  A line
 	 * that starts with the name of a field listed after the last one found
 	 * is parsed in one pass, name, value and newline; the rest (VmFlags,
-	 * fields this parser does not know, blank lines, the next header) is
-	 * first cut at its newline.
+	 * fields this parser does not know, blank lines, the next header, and
+	 * in CRLF mode every line) is first cut at its line end.
 	 */
 	while (parser->pos < parser->end)
 	{
@@ -448,38 +478,40 @@ vmastat_parser_next(VmaParser *parser, Vma *vma)
 							line, parser->end);
 		if (i >= 0)
 		{
-			parser->line_number++;
-			if (!set_field(parser, vma, i, line + smaps_fields[i].len + 1))
-				return parse_error(parser, "invalid field value");
-		}
-		else
-		{
-			peek_line(parser, &line, &line_end);
-			if (line_end - line >= 8 && memcmp(line, "VmFlags:", 8) == 0)
+			next = set_field(parser, vma, i, line + smaps_fields[i].len + 1,
+							 parser->end);
+			if (next != NULL)
 			{
-				const char *p = skip_blanks(line + 8, line_end);
-				const char *q = line_end;
-
-				while (q > p && is_blank(q[-1]))
-					q--;
-				vma->vm_flags = p;
-				vma->vm_flags_len = (size_t) (q - p);
-				consume_line(parser, line_end);
+				parser->pos = next;
+				parser->line_number++;
 				continue;
 			}
-			if (is_header_line(line, line_end))
-				break;
-			consume_line(parser, line_end);
-			if (skip_blanks(line, line_end) == line_end)
-				continue;
-			if ((name_end = field_name_end(line, line_end)) == NULL)
-				return parse_error(parser, "invalid field line");
-			i = find_field(smaps_fields, NUM_SMAPS_FIELDS, parser->next_field,
-						   line, line_end);
-			/* skip a field this parser does not know */
-			if (i >= 0 && !set_field(parser, vma, i, name_end + 1))
+			/* in CRLF mode, "\r\n" stops the one pass: read the line below */
+			if (!parser->crlf)
+			{
+				parser->line_number++;
 				return parse_error(parser, "invalid field value");
+			}
 		}
+		peek_line(parser, &line, &line_end, &next);
+		if (line_end - line >= 8 && memcmp(line, "VmFlags:", 8) == 0)
+		{
+			set_vm_flags(vma, line + 8, line_end);
+			consume_line(parser, next);
+			continue;
+		}
+		if (is_header_line(line, line_end))
+			break;
+		consume_line(parser, next);
+		if (skip_blanks(line, line_end) == line_end)
+			continue;
+		if ((name_end = field_name_end(line, line_end)) == NULL)
+			return parse_error(parser, "invalid field line");
+		i = find_field(smaps_fields, NUM_SMAPS_FIELDS, parser->next_field,
+					   line, line_end);
+		/* skip a field this parser does not know */
+		if (i >= 0 && set_field(parser, vma, i, name_end + 1, line_end) == NULL)
+			return parse_error(parser, "invalid field value");
 	}
 	return VMA_PARSE_OK;
 }

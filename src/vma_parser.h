@@ -114,8 +114,15 @@ typedef struct VmaParser
 	size_t		line_number;	/* of the last line read, 1-based */
 	const char *error;			/* static message after VMA_PARSE_ERROR */
 	int			next_field;		/* table hint: the field expected next */
+	bool		crlf;			/* saved text: "\r\n" ends a line too */
 } VmaParser;
 
+/*
+ * vmastat_parser_init() sets crlf to false: the kernel's text, where a '\r'
+ * is part of a file name.  For text a user saved, set it to true after init;
+ * then a '\r' right before a '\n', or at the very end of the text, belongs
+ * to the line end and never to a path, VmFlags or value.
+ */
 extern void vmastat_parser_init(VmaParser *parser, const char *text, size_t len);
 extern VmaParseResult vmastat_parser_next(VmaParser *parser, Vma *vma);
 

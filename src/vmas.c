@@ -501,6 +501,7 @@ vmastat_parse_smaps(PG_FUNCTION_ARGS)
 	content = PG_GETARG_TEXT_PP(0);
 	vma_scan_begin(&state, fcinfo, false);
 	vmastat_parser_init(&parser, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	parser.crlf = true;			/* saved text may have CRLF line ends */
 	while ((result = vmastat_parser_next(&parser, &vma)) == VMA_PARSE_OK)
 	{
 		VmaKind		kind;

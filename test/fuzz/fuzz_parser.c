@@ -3,12 +3,15 @@
  * fuzz_parser.c
  *	  libFuzzer target for the /proc parser and the VMA classification.
  *
- * The input is used as maps/smaps text, as status text and as a PID list.
- * Besides the sanitizers' findings, any broken promise of the parser's
- * interface is turned into a crash: a path or VmFlags outside the input,
- * an end below the start, a value that does not fit the SQL type it is
- * meant for, an error without a message or line, a kind out of range, a
- * pass that does not end.
+ * The input is used as maps/smaps text (in the kernel's mode and in the
+ * mode for saved text with CRLF line ends), as status text and as a PID
+ * list.  Besides the sanitizers' findings, any broken promise of the
+ * parser's interface is turned into a crash: a path or VmFlags outside the
+ * input, an end below the start, a value that does not fit the SQL type it
+ * is meant for, an error without a message or line, a kind out of range, a
+ * pass that does not end.  The CRLF mode must also read the input with
+ * every "\n" turned into "\r\n" exactly as the kernel's mode reads the
+ * input itself: same VMAs, same error on the same line.
  *
  * Build and run: make fuzz FUZZ_SECONDS=60
  *
@@ -20,6 +23,7 @@
 #include "vma_kind.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* enough for real processes; beyond it the VMAs are parsed, not kept */
 #define MAX_VMAS 1024
@@ -74,6 +78,108 @@ check_vma(const Vma *v, const char *data, size_t size)
 	}
 }
 
+static bool
+same_text(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return (a == NULL) == (b == NULL) && alen == blen &&
+		(a == NULL || memcmp(a, b, alen) == 0);
+}
+
+static bool
+same_vma(const Vma *a, const Vma *b)
+{
+	if (a->start != b->start || a->end != b->end || a->offset != b->offset ||
+		a->inode != b->inode || a->dev_major != b->dev_major ||
+		a->dev_minor != b->dev_minor || memcmp(a->perms, b->perms, 5) != 0 ||
+		a->present != b->present ||
+		!same_text(a->path, a->path_len, b->path, b->path_len) ||
+		!same_text(a->vm_flags, a->vm_flags_len, b->vm_flags, b->vm_flags_len))
+		return false;
+	for (int f = 0; f < VMA_NUM_FIELDS; f++)
+		if (VMA_HAS(a, f) && a->value[f] != b->value[f])
+			return false;
+	return true;
+}
+
+/* Whether [p, p + len) ends in a '\r' that ends its line in CRLF mode */
+static bool
+holds_line_end(const char *p, size_t len, const char *text, size_t size)
+{
+	if (p == NULL || len == 0 || p[len - 1] != '\r')
+		return false;
+	return p + len == text + size || p[len] == '\n';
+}
+
+/* A CRLF-mode pass over the text, with the interface promises checked */
+static void
+crlf_pass(const char *text, size_t size)
+{
+	VmaParser	parser;
+	VmaParseResult result;
+	Vma			v;
+	size_t		n = 0;
+
+	vmastat_parser_init(&parser, text, size);
+	parser.crlf = true;
+	while ((result = vmastat_parser_next(&parser, &v)) == VMA_PARSE_OK)
+	{
+		require(++n <= size);
+		check_vma(&v, text, size);
+		require(!holds_line_end(v.path, v.path_len, text, size));
+		require(!holds_line_end(v.vm_flags, v.vm_flags_len, text, size));
+	}
+	require(result == VMA_PARSE_END || result == VMA_PARSE_ERROR);
+	if (result == VMA_PARSE_ERROR)
+		require(parser.error != NULL && parser.line_number >= 1);
+}
+
+/*
+ * The text with every "\n" turned into "\r\n", parsed in CRLF mode, in
+ * step with the text itself in the kernel's mode.  A final '\r' of the text
+ * ends its last line in CRLF mode, so the kernel's mode reads the text
+ * without it.
+ */
+static void
+crlf_differential(const char *text, size_t size)
+{
+	size_t		nl = 0;
+	size_t		j = 0;
+	char	   *crlf;
+	VmaParser	lf_parser;
+	VmaParser	crlf_parser;
+	VmaParseResult lf_result;
+	VmaParseResult crlf_result;
+
+	for (size_t i = 0; i < size; i++)
+		nl += text[i] == '\n';
+	crlf = malloc(size + nl + 1);
+	require(crlf != NULL);
+	for (size_t i = 0; i < size; i++)
+	{
+		if (text[i] == '\n')
+			crlf[j++] = '\r';
+		crlf[j++] = text[i];
+	}
+	vmastat_parser_init(&lf_parser, text,
+						size > 0 && text[size - 1] == '\r' ? size - 1 : size);
+	vmastat_parser_init(&crlf_parser, crlf, j);
+	crlf_parser.crlf = true;
+	do
+	{
+		Vma			a,
+					b;
+
+		lf_result = vmastat_parser_next(&lf_parser, &a);
+		crlf_result = vmastat_parser_next(&crlf_parser, &b);
+		require(lf_result == crlf_result);
+		require(lf_result != VMA_PARSE_OK || same_vma(&a, &b));
+	} while (lf_result == VMA_PARSE_OK);
+	require(lf_result != VMA_PARSE_ERROR ||
+			(lf_parser.line_number == crlf_parser.line_number &&
+			 strcmp(lf_parser.error, crlf_parser.error) == 0));
+	free(crlf);
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -118,6 +224,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < nvmas; i++)
 		require((unsigned) kinds[i] < VMA_NUM_KINDS &&
 				(kinds[i] == VMA_KIND_SHM_MAIN) == (vmas[i].start == main_shmem_start));
+
+	crlf_pass(text, size);
+	crlf_differential(text, size);
 
 	if (vmastat_status_parse(text, size, &status, &error, &line_number))
 	{

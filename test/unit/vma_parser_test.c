@@ -11,7 +11,8 @@
  * sscanf-based reference reader written here; hand-made texts in the
  * shapes other kernels print (hand_*), checked value by value; and bad
  * inputs (bad_*), which must give an error with a line number.  Every
- * fixture is also parsed truncated at every byte.  Buffers are allocated
+ * fixture is also parsed truncated at every byte, and every maps or smaps
+ * one with CRLF line ends in the mode for saved text.  Buffers are allocated
  * at their exact size and not NUL-terminated, so that AddressSanitizer
  * catches any read past the end of the text.
  *
@@ -264,17 +265,19 @@ typedef struct Parsed
 } Parsed;
 
 /*
- * Runs the parser to the end.  Every call consumes at least one line, so a
- * pass that returns more VMAs than the text has bytes is a loop.
+ * Runs the parser to the end, in the mode for saved text if crlf.  Every
+ * call consumes at least one line, so a pass that returns more VMAs than
+ * the text has bytes is a loop.
  */
 static Parsed
-parse_text(const char *text, size_t len)
+parse_text_mode(const char *text, size_t len, bool crlf)
 {
 	Parsed		p = {NULL, NULL, 0, VMA_PARSE_END, NULL, 0};
 	VmaParser	parser;
 	size_t		cap = 0;
 
 	vmastat_parser_init(&parser, text, len);
+	parser.crlf = crlf;
 	for (;;)
 	{
 		Vma			vma;
@@ -305,12 +308,19 @@ parse_text(const char *text, size_t len)
 	return p;
 }
 
+/* The kernel's text */
+static Parsed
+parse_text(const char *text, size_t len)
+{
+	return parse_text_mode(text, len, false);
+}
+
 /* Parses a copy of the text, which the result owns */
 static Parsed
-parse_copy(const char *s, size_t len)
+parse_copy(const char *s, size_t len, bool crlf)
 {
 	char	   *buf = exact_copy(s, len);
-	Parsed		p = parse_text(buf, len);
+	Parsed		p = parse_text_mode(buf, len, crlf);
 
 	p.text = buf;
 	return p;
@@ -319,7 +329,7 @@ parse_copy(const char *s, size_t len)
 static Parsed
 parse_str(const char *s)
 {
-	return parse_copy(s, strlen(s));
+	return parse_copy(s, strlen(s), false);
 }
 
 static void
@@ -393,6 +403,42 @@ same_header(const Vma *a, const Vma *b)
 		a->path_len == b->path_len &&
 		(a->path == NULL) == (b->path == NULL) &&
 		(a->path == NULL || memcmp(a->path, b->path, a->path_len) == 0);
+}
+
+/* Whether two VMAs are equal field by field, path and VmFlags by content */
+static bool
+same_vma(const Vma *a, const Vma *b)
+{
+	if (!same_header(a, b) || a->present != b->present ||
+		(a->vm_flags == NULL) != (b->vm_flags == NULL) ||
+		a->vm_flags_len != b->vm_flags_len ||
+		(a->vm_flags != NULL &&
+		 memcmp(a->vm_flags, b->vm_flags, a->vm_flags_len) != 0))
+		return false;
+	for (int f = 0; f < VMA_NUM_FIELDS; f++)
+		if (VMA_HAS(a, f) && a->value[f] != b->value[f])
+			return false;
+	return true;
+}
+
+/* Two passes must give the same VMAs and end the same way, error and line */
+static void
+check_same_parse(const Parsed *want, const Parsed *got)
+{
+	size_t		bad = 0;
+
+	CHECK_EQ(got->result, want->result);
+	CHECK_EQ(got->n, want->n);
+	CHECK_EQ(got->line_number, want->line_number);
+	check((got->error == NULL) == (want->error == NULL) &&
+		  (got->error == NULL || strcmp(got->error, want->error) == 0), __LINE__,
+		  "error \"%s\", want \"%s\"", got->error ? got->error : "NULL",
+		  want->error ? want->error : "NULL");
+	for (size_t i = 0; i < got->n && i < want->n; i++)
+		if (!same_vma(&got->vmas[i], &want->vmas[i]) && bad++ < 3)
+			check(false, __LINE__, "VMA %zu (%" PRIx64 ") differs",
+				  i, want->vmas[i].start);
+	CHECK(bad == 0);
 }
 
 /*
@@ -1753,6 +1799,7 @@ test_truncations(const char *name)
 	Text		t = read_fixture(name);
 	bool		good = strncmp(name, "bad_", 4) != 0;
 	bool		status = strstr(name, ".status") != NULL;
+	bool		crlf = strstr(name, "crlf") != NULL;
 	size_t	   *hdrs;
 	size_t		nhdrs_seen = 0;
 	size_t		nbad = 0;
@@ -1813,7 +1860,7 @@ test_truncations(const char *name)
 		}
 
 		buf = exact_copy(t.data + w, k - w);
-		p = parse_text(buf, k - w);
+		p = parse_text_mode(buf, k - w, crlf);
 		kinds = classify(&p, NULL);
 		free(kinds);
 		kinds = classify(&p, never_main);
@@ -1859,33 +1906,249 @@ compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-static void
-test_all_truncations(void)
+static bool
+has_suffix(const char *name, const char *suffix)
+{
+	size_t		l = strlen(name);
+	size_t		sl = strlen(suffix);
+
+	return l > sl && strcmp(name + l - sl, suffix) == 0;
+}
+
+/* The fixture files, sorted, without scripts and notes; the caller frees */
+static size_t
+list_fixtures(char **names, size_t max)
 {
 	DIR		   *dir = opendir(fixture_dir);
 	struct dirent *de;
-	char	   *names[256];
 	size_t		n = 0;
 
 	if (!check(dir != NULL, __LINE__, "cannot open %s", fixture_dir))
-		return;
-	while ((de = readdir(dir)) != NULL && n < 256)
+		return 0;
+	while ((de = readdir(dir)) != NULL && n < max)
 	{
-		size_t		l = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || (l > 3 && strcmp(de->d_name + l - 3, ".sh") == 0) ||
-			(l > 3 && strcmp(de->d_name + l - 3, ".md") == 0))
+		if (de->d_name[0] == '.' || has_suffix(de->d_name, ".sh") ||
+			has_suffix(de->d_name, ".md"))
 			continue;
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(dir);
 	qsort(names, n, sizeof(char *), compare_names);
+	return n;
+}
+
+static void
+test_all_truncations(void)
+{
+	char	   *names[256];
+	size_t		n = list_fixtures(names, 256);
+
 	set_context("fixture directory");
 	CHECK(n >= 25);
 	for (size_t i = 0; i < n; i++)
 	{
 		test_truncations(names[i]);
 		free(names[i]);
+	}
+}
+
+/*
+ * Saved text with CRLF line ends
+ *
+ * In the mode for saved text, one '\r' before each '\n' (and one at the end
+ * of the text) belongs to the line end: converting a text's line ends to
+ * CRLF must change nothing the parser returns, errors and their lines
+ * included.  In the default mode a '\r' stays where it is, as the kernel
+ * prints it in a file name.
+ */
+
+/* The text with every "\n" replaced by "\r\n", in a buffer of exact size */
+static Text
+to_crlf(const Text *t)
+{
+	size_t		nl = 0;
+	size_t		j = 0;
+	Text		c;
+
+	for (size_t i = 0; i < t->len; i++)
+		nl += t->data[i] == '\n';
+	c.len = t->len + nl;
+	c.data = malloc(c.len > 0 ? c.len : 1);
+	if (c.data == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < t->len; i++)
+	{
+		if (t->data[i] == '\n')
+			c.data[j++] = '\r';
+		c.data[j++] = t->data[i];
+	}
+	return c;
+}
+
+/* Every maps, smaps and smaps_rollup fixture, good or bad, with CRLF ends */
+static void
+test_crlf_fixtures(void)
+{
+	char	   *names[256];
+	size_t		n = list_fixtures(names, 256);
+	size_t		ngood = 0,
+				nbad = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *name = names[i];
+		Text		t,
+					c;
+		Parsed		lf,
+					cr;
+
+		if ((has_suffix(name, ".maps") || has_suffix(name, ".smaps") ||
+			 has_suffix(name, ".smaps_rollup")) && strstr(name, "crlf") == NULL)
+		{
+			set_context("%s with CRLF line ends", name);
+			t = read_fixture(name);
+			c = to_crlf(&t);
+			lf = parse_text(t.data, t.len);
+			cr = parse_text_mode(c.data, c.len, true);
+			if (strncmp(name, "bad_", 4) == 0)
+				nbad += CHECK_EQ(lf.result, VMA_PARSE_ERROR);
+			else
+				ngood += CHECK_EQ(lf.result, VMA_PARSE_END) && CHECK(lf.n > 0);
+			check_same_parse(&lf, &cr);
+			free_parsed(&lf);
+			free_parsed(&cr);
+			free(t.data);
+			free(c.data);
+		}
+		free(names[i]);
+	}
+	set_context("CRLF fixtures");
+	CHECK(ngood >= 18);
+	CHECK(nbad >= 7);
+}
+
+/* hand_crlf.smaps is hand_names.smaps with "\r" added at each line's end */
+static void
+test_crlf_fixture(void)
+{
+	Text		crlf = read_fixture("hand_crlf.smaps");
+	Text		lf = read_fixture("hand_names.smaps");
+	Parsed		want,
+				got;
+
+	set_context("hand_crlf.smaps");
+	want = parse_text(lf.data, lf.len);
+	got = parse_text_mode(crlf.data, crlf.len, true);
+	CHECK_EQ(want.result, VMA_PARSE_END);
+	CHECK_EQ(want.n, 9);
+	check_same_parse(&want, &got);
+	/* the last line ends in a lone '\r' */
+	if (CHECK_EQ(got.n, 9))
+		CHECK_STR(got.vmas[8].vm_flags, got.vmas[8].vm_flags_len, "ex");
+	free_parsed(&got);
+
+	/* read as the kernel's text, the first field line is malformed */
+	expect_error(parse_text(crlf.data, crlf.len), 0, 2, "invalid field value");
+	free_parsed(&want);
+	free(crlf.data);
+	free(lf.data);
+}
+
+typedef struct CrlfCase
+{
+	const char *text;
+	bool		crlf;			/* parsed in the mode for saved text */
+	VmaParseResult result;		/* of the whole pass */
+	size_t		nvmas;
+	size_t		line;			/* of the error */
+	const char *error;
+	const char *path;			/* of the first VMA, if any */
+	const char *flags;			/* its VmFlags */
+} CrlfCase;
+
+#define HDR_X "00400000-00401000 r--p 00000000 08:01 42 /x"
+#define HDR_X_CRLF HDR_X "\r\n"
+#define HDR_NO_PATH "00400000-00401000 r--p 00000000 08:01 42"
+
+/* in the kernel's mode (saved == false) or the mode for saved text */
+#define CRLF_OK(saved, text, nvmas, path, flags) \
+	{text, saved, VMA_PARSE_END, nvmas, 0, NULL, path, flags}
+#define CRLF_ERROR(saved, text, line, error) \
+	{text, saved, VMA_PARSE_ERROR, 0, line, error, NULL, NULL}
+
+static const CrlfCase crlf_cases[] = {
+	/* the kernel escapes '\n' in a file name, not '\r': it is the name's */
+	CRLF_OK(false, HDR_X "\r\nVmFlags: rd\r\n", 1, "/x\r", "rd\r"),
+	CRLF_OK(false, HDR_X "\r", 1, "/x\r", NULL),
+	CRLF_ERROR(false, HDR_X_CRLF "Rss: 4 kB\r\n", 2, "invalid field value"),
+	CRLF_ERROR(false, HDR_NO_PATH "\r\n", 1, "invalid inode"),
+	CRLF_ERROR(false, "\r\n", 1, "invalid mapping header"),
+	/* saved text: one '\r' before '\n' or at the end of the text ends a line */
+	CRLF_OK(true, HDR_X_CRLF "VmFlags: rd wr \r\n", 1, "/x", "rd wr"),
+	CRLF_OK(true, HDR_X "\r\r\nVmFlags: rd\r\r\n", 1, "/x\r", "rd\r"),
+	CRLF_OK(true, HDR_X "\r", 1, "/x", NULL),
+	CRLF_OK(true, HDR_X "\r\r", 1, "/x\r", NULL),
+	CRLF_OK(true, HDR_X_CRLF "VmFlags: rd\r", 1, "/x", "rd"),
+	CRLF_OK(true, HDR_NO_PATH "\r\n", 1, NULL, NULL),
+	CRLF_OK(true, HDR_NO_PATH " \r", 1, NULL, NULL),
+	CRLF_OK(true, "\r\n \r\n\r\n" HDR_X "\n" HDR_X_CRLF "\r\n", 2, "/x", NULL),
+	CRLF_OK(true, HDR_X_CRLF "Rss: 4 kB\r\nTHPeligible: 1\r\nFuture: x\r\n"
+			HDR_X_CRLF, 2, "/x", NULL),
+	CRLF_OK(true, HDR_X_CRLF "Rss: 4 kB\r", 1, "/x", NULL),
+	CRLF_OK(true, HDR_X_CRLF "THPeligible: 1\r", 1, "/x", NULL),
+	CRLF_ERROR(true, HDR_X_CRLF "Rss: 4 kB\r\r\n", 2, "invalid field value"),
+	CRLF_ERROR(true, HDR_X_CRLF "Rss: 4 kB\rx\n", 2, "invalid field value"),
+	CRLF_ERROR(true, HDR_X_CRLF "Rss: 4\r\n", 2, "invalid field value"),
+	CRLF_ERROR(true, HDR_X_CRLF "\r\nRss: 4 MB\r\n", 3, "invalid field value"),
+	CRLF_ERROR(true, HDR_X_CRLF "Rss: 4 kB\r\nSome-Thing: 1\r\n", 3,
+			   "invalid field line"),
+	CRLF_OK(true, HDR_X_CRLF "\r", 1, "/x", NULL),
+	CRLF_ERROR(true, HDR_X_CRLF "\r\r\n", 2, "invalid field line"),
+	CRLF_ERROR(true, "\r\n0040\r\n", 2, "invalid mapping header"),
+	{NULL, false, 0, 0, 0, NULL, NULL, NULL}
+};
+
+static void
+test_crlf_cases(void)
+{
+	for (int i = 0; crlf_cases[i].text; i++)
+	{
+		const CrlfCase *c = &crlf_cases[i];
+		Parsed		p;
+
+		set_context("CRLF case %d", i);
+		p = parse_copy(c->text, strlen(c->text), c->crlf);
+		if (c->result == VMA_PARSE_ERROR)
+		{
+			expect_error(p, c->nvmas, c->line, c->error);
+			continue;
+		}
+		CHECK_EQ(p.result, VMA_PARSE_END);
+		CHECK(p.error == NULL);
+		if (CHECK_EQ(p.n, c->nvmas) && p.n > 0)
+		{
+			CHECK_STR(p.vmas[0].path, p.vmas[0].path_len, c->path);
+			CHECK_STR(p.vmas[0].vm_flags, p.vmas[0].vm_flags_len, c->flags);
+		}
+		free_parsed(&p);
+	}
+
+	/* values read in one pass up to the "\r\n" */
+	set_context("CRLF values");
+	{
+		const char *text = HDR_X_CRLF "Rss: 4 kB\r\nTHPeligible: 1\r\n";
+		Parsed		p = parse_copy(text, strlen(text), true);
+
+		if (CHECK_EQ(p.n, 1))
+		{
+			CHECK_FIELD(&p.vmas[0], VMA_RSS, KB(4));
+			CHECK_FIELD(&p.vmas[0], VMA_THP_ELIGIBLE, 1);
+			CHECK_EQ(p.line_number, 3);
+		}
+		free_parsed(&p);
 	}
 }
 
@@ -1921,6 +2184,9 @@ main(int argc, char **argv)
 	test_status();
 	test_pid_list();
 	test_all_truncations();
+	test_crlf_fixtures();
+	test_crlf_fixture();
+	test_crlf_cases();
 
 	printf("%d passed, %d failed\n", n_passed, n_failed);
 	return n_failed > 0 ? 1 : 0;
