@@ -48,3 +48,13 @@ SELECT * FROM vmastat_parse_smaps(E'00400000-00500000 r--p 00000000 00:00 0\nRss
 SELECT * FROM vmastat_parse_smaps(E'00400000-00500000 r--p 00000000 00:00 0\nRss: 12 MB\n');
 SELECT * FROM vmastat_parse_smaps(E'00400000-00500000 rwzp 00000000 00:00 0\n');
 SELECT * FROM vmastat_parse_smaps(E'00400000-00500000 r--p 00000000 00:00');
+
+-- a file saved with CRLF line ends parses as with LF alone: the same rows
+SELECT (SELECT array_agg(p ORDER BY p.start_addr) FROM vmastat_parse_smaps(
+            E'00400000-00500000 r-xp 00000000 08:01 12 /usr/bin/x\r\nSize: 1024 kB\r\nRss: 4 kB\r\nVmFlags: rd ex\r\n7f000000-7f001000 rw-p 00000000 00:00 0 \r\nRss: 4 kB\r\n') AS p)
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(p ORDER BY p.start_addr) FROM vmastat_parse_smaps(
+            E'00400000-00500000 r-xp 00000000 08:01 12 /usr/bin/x\nSize: 1024 kB\nRss: 4 kB\nVmFlags: rd ex\n7f000000-7f001000 rw-p 00000000 00:00 0 \nRss: 4 kB\n') AS p)
+       AS crlf_same_as_lf;
+SELECT path, vm_flags FROM vmastat_parse_smaps(
+    E'00400000-00500000 r-xp 00000000 08:01 12 /usr/bin/x\r\nVmFlags: rd ex\r\n');
