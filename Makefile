@@ -5,6 +5,7 @@ OBJS = \
 	$(WIN32RES) \
 	src/discovery.o \
 	src/guc.o \
+	src/kinds.o \
 	src/launcher.o \
 	src/procfs.o \
 	src/sampler.o \

@@ -218,3 +218,99 @@ BEGIN
     RETURN nrows;
 END
 $$;
+
+--
+-- Per-kind sums made in C: vmastat_kinds and the per-kind step of
+-- vmastat_snapshot() no longer form and group a row per mapping
+--
+CREATE TYPE @extschema@.vmastat_kind AS (
+    pid integer,
+    kind text,
+    vmas bigint,
+    size bigint,
+    rss bigint,
+    pss bigint,
+    private_dirty bigint,
+    anonymous bigint,
+    swap bigint
+);
+
+COMMENT ON TYPE @extschema@.vmastat_kind IS
+'The mappings of one kind of a process, summed, as returned by vmastat_kinds() and vmastat_kinds_of(); its columns are described on the view vmastat_kinds';
+
+CREATE FUNCTION @extschema@.vmastat_kinds()
+RETURNS SETOF @extschema@.vmastat_kind
+AS 'MODULE_PATHNAME', 'vmastat_kinds_all'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_kinds() IS
+'One row per kind of mapping of every server process of the cluster, from /proc/PID/smaps: the sums vmastat_vmas() would give, without a row per mapping';
+
+CREATE FUNCTION @extschema@.vmastat_kinds_of(
+    pids integer[])
+RETURNS SETOF @extschema@.vmastat_kind
+AS 'MODULE_PATHNAME', 'vmastat_kinds_of'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) IS
+'One row per kind of mapping of the listed server processes, as in vmastat_kinds; PIDs that are not server processes are skipped silently';
+
+CREATE OR REPLACE VIEW @extschema@.vmastat_kinds AS
+    SELECT * FROM @extschema@.vmastat_kinds();
+
+REVOKE ALL ON FUNCTION @extschema@.vmastat_kinds() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_kinds() TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) TO pg_read_all_stats;
+
+CREATE OR REPLACE FUNCTION @extschema@.vmastat_snapshot()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    taken timestamp with time zone := clock_timestamp();
+    nrows bigint;
+BEGIN
+    -- the status counters of every server process: O(1) each, no page walk
+    INSERT INTO @extschema@.vmastat_history
+    SELECT taken, b.pid,
+           CASE WHEN b.backend_type = 'postmaster'
+                THEN pg_postmaster_start_time() ELSE a.backend_start END,
+           b.backend_type, a.datname, a.usename, a.application_name,
+           b.rss, b.rss_anon, b.rss_file, b.rss_shmem, b.swap, b.hugetlb,
+           b.writeable_private
+    FROM @extschema@.vmastat_backends(fast => true) AS b
+        LEFT JOIN pg_stat_activity AS a ON a.pid = b.pid;
+    GET DIAGNOSTICS nrows = ROW_COUNT;
+
+    -- per-kind figures, read from smaps only for a process seen for the
+    -- first time (the baseline) and for one whose owned memory grew by a
+    -- step (1 MB, or 10% if more) since its last per-kind figures
+    WITH grown AS (
+        SELECT h.pid, h.backend_start
+        FROM @extschema@.vmastat_history AS h
+            CROSS JOIN LATERAL (
+                SELECT sum(k.anonymous + k.swap) AS owned
+                FROM @extschema@.vmastat_history_kinds AS k
+                WHERE k.pid = h.pid
+                  AND k.backend_start IS NOT DISTINCT FROM h.backend_start
+                  AND k.sample_time =
+                      (SELECT max(l.sample_time)
+                       FROM @extschema@.vmastat_history_kinds AS l
+                       WHERE l.pid = h.pid
+                         AND l.backend_start IS NOT DISTINCT FROM h.backend_start)
+            ) AS base
+        WHERE h.sample_time = taken
+          AND (base.owned IS NULL OR
+               h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10))
+    )
+    INSERT INTO @extschema@.vmastat_history_kinds
+    SELECT taken, k.pid, g.backend_start, k.kind, k.vmas,
+           k.size, k.rss, k.anonymous, k.swap
+    FROM @extschema@.vmastat_kinds_of(ARRAY(SELECT pid FROM grown)) AS k
+        JOIN grown AS g ON g.pid = k.pid;
+
+    RETURN nrows;
+END
+$$;

@@ -227,17 +227,34 @@ COMMENT ON COLUMN @extschema@.vmastat_activity.wait_event IS 'wait event, from p
 COMMENT ON COLUMN @extschema@.vmastat_activity.leader_pid IS 'parallel group leader, from pg_stat_activity';
 COMMENT ON COLUMN @extschema@.vmastat_activity.query IS 'current or last query, from pg_stat_activity';
 
+--
+-- Per-kind sums, from /proc/PID/smaps, summed in C
+--
+CREATE TYPE @extschema@.vmastat_kind AS (
+    pid integer,
+    kind text,
+    vmas bigint,
+    size bigint,
+    rss bigint,
+    pss bigint,
+    private_dirty bigint,
+    anonymous bigint,
+    swap bigint
+);
+
+COMMENT ON TYPE @extschema@.vmastat_kind IS
+'The mappings of one kind of a process, summed, as returned by vmastat_kinds() and vmastat_kinds_of(); its columns are described on the view vmastat_kinds';
+
+CREATE FUNCTION @extschema@.vmastat_kinds()
+RETURNS SETOF @extschema@.vmastat_kind
+AS 'MODULE_PATHNAME', 'vmastat_kinds_all'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_kinds() IS
+'One row per kind of mapping of every server process of the cluster, from /proc/PID/smaps: the sums vmastat_vmas() would give, without a row per mapping';
+
 CREATE VIEW @extschema@.vmastat_kinds AS
-    SELECT pid, kind,
-           pg_catalog.count(*) AS vmas,
-           pg_catalog.sum(size)::bigint AS size,
-           pg_catalog.sum(rss)::bigint AS rss,
-           pg_catalog.sum(pss)::bigint AS pss,
-           pg_catalog.sum(private_dirty)::bigint AS private_dirty,
-           pg_catalog.sum(anonymous)::bigint AS anonymous,
-           pg_catalog.sum(swap)::bigint AS swap
-    FROM @extschema@.vmastat_vmas()
-    GROUP BY pid, kind;
+    SELECT * FROM @extschema@.vmastat_kinds();
 
 COMMENT ON VIEW @extschema@.vmastat_kinds IS
 'Memory of every server process by kind of mapping';
@@ -261,6 +278,7 @@ REVOKE ALL ON FUNCTION @extschema@.vmastat_backends(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_backend(integer, boolean) FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_vmas FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_activity FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_kinds() FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_kinds FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas(integer) TO pg_read_all_stats;
@@ -269,6 +287,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.vmastat_backends(boolean) TO pg_read_all_s
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_backend(integer, boolean) TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_vmas TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_activity TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_kinds() TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_kinds TO pg_read_all_stats;
 
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_parse_smaps(text) TO PUBLIC;
@@ -284,6 +303,15 @@ LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) IS
 'One row per memory mapping of the listed server processes; PIDs that are not server processes are skipped silently';
+
+CREATE FUNCTION @extschema@.vmastat_kinds_of(
+    pids integer[])
+RETURNS SETOF @extschema@.vmastat_kind
+AS 'MODULE_PATHNAME', 'vmastat_kinds_of'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) IS
+'One row per kind of mapping of the listed server processes, as in vmastat_kinds; PIDs that are not server processes are skipped silently';
 
 --
 -- Leak finder: samples of the status counters over time
@@ -399,11 +427,10 @@ BEGIN
                h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10))
     )
     INSERT INTO @extschema@.vmastat_history_kinds
-    SELECT taken, v.pid, g.backend_start, v.kind, count(*),
-           sum(v.size), sum(v.rss), sum(v.anonymous), sum(v.swap)
-    FROM @extschema@.vmastat_vmas_of(ARRAY(SELECT pid FROM grown)) AS v
-        JOIN grown AS g ON g.pid = v.pid
-    GROUP BY v.pid, g.backend_start, v.kind;
+    SELECT taken, k.pid, g.backend_start, k.kind, k.vmas,
+           k.size, k.rss, k.anonymous, k.swap
+    FROM @extschema@.vmastat_kinds_of(ARRAY(SELECT pid FROM grown)) AS k
+        JOIN grown AS g ON g.pid = k.pid;
 
     RETURN nrows;
 END
@@ -668,6 +695,7 @@ COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mappi
 -- samples and pruning for the owner unless granted.
 --
 REVOKE ALL ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_snapshot() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_history_prune(interval) FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_history FROM PUBLIC;
@@ -677,6 +705,7 @@ REVOKE ALL ON @extschema@.vmastat_leak_kinds FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_leaks FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_history TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_history_kinds TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_growth TO pg_read_all_stats;

@@ -2,8 +2,8 @@
  *
  * scan.c
  *	  One call of a set-returning function that reads server processes:
- *	  privileges, the result's columns, working memory, parsing, and opening
- *	  a process given by PID.
+ *	  privileges, the result's columns, working memory, parsing, opening a
+ *	  process given by PID, and reading the smaps of every server process.
  *
  * Each function materializes its rows into a tuplestore.  Working memory
  * (file buffers, the VMA array) lives in one context for the whole call and
@@ -19,9 +19,12 @@
 #include <signal.h>
 
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "discovery.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "scan.h"
+#include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -259,3 +262,84 @@ vmastat_warn_exited(int pid)
 			 errdetail("The process exited while it was read.")));
 }
 
+
+
+/* Is this address in the server's main shared memory segment? */
+static bool
+is_main_shmem(uint64_t start)
+{
+	return ShmemAddrIsValid((const void *) (uintptr_t) start);
+}
+
+/*
+ * Reads, parses and classifies the smaps of one process into state->vmas
+ * and state->kinds.  Returns -1 if the process is gone or is no longer a
+ * server process, else the VMA count.
+ */
+int
+vmastat_read_process_vmas(ProcScan *state, ProcHandle *handle)
+{
+	ProcStatus	status;
+	int			nvmas;
+
+	if (!vmastat_procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
+		return -1;
+	nvmas = vmastat_parse_vmas(state, state->text.data, state->text.len, handle, "smaps");
+
+	/* status read last proves the smaps text complete, see procfs.c */
+	if (!vmastat_procfs_read_status(handle, &state->status_text, &status) ||
+		!vmastat_procfs_is_server_process(&status, handle->pid))
+		return -1;
+	vmastat_classify(state->vmas, nvmas, is_main_shmem, state->kinds);
+	return nvmas;
+}
+
+/*
+ * Reads the smaps of every server process, or of those whose PIDs are in
+ * the sorted array wanted, and has emit_rows store the rows of each.
+ * Processes that exit meanwhile are left out.
+ */
+void
+vmastat_scan_cluster(ProcScan *state, const int *wanted, int nwanted,
+					 ProcessRowsFunc emit_rows)
+{
+	ServerProcessIter iter;
+	ProcHandle	handle;
+	ProcStatus	status;
+
+	vmastat_process_iter_begin(&iter, wanted, nwanted);
+	while (vmastat_process_iter_next(&iter, &handle, &state->status_text, &status))
+	{
+		int			nvmas = vmastat_read_process_vmas(state, &handle);
+
+		vmastat_procfs_close(&handle);
+		if (nvmas >= 0)
+			emit_rows(state, nvmas, handle.pid);
+	}
+	vmastat_process_iter_end(&iter);
+}
+
+/*
+ * The PIDs of an integer[] argument, NULLs left out, sorted for
+ * vmastat_scan_cluster(); *npids receives their number.
+ */
+int *
+vmastat_pid_array(ArrayType *array, int *npids)
+{
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nelems;
+	int		   *pids;
+	int			i;
+
+	deconstruct_array_builtin(array, INT4OID, &elems, &elem_nulls, &nelems);
+	pids = palloc((nelems + 1) * sizeof(int));
+	*npids = 0;
+	for (i = 0; i < nelems; i++)
+	{
+		if (!elem_nulls[i])
+			pids[(*npids)++] = DatumGetInt32(elems[i]);
+	}
+	qsort(pids, *npids, sizeof(int), vmastat_compare_pids);
+	return pids;
+}

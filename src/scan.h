@@ -2,7 +2,8 @@
  *
  * scan.h
  *	  The working state of one call of a set-returning function that reads
- *	  server processes, and what the per-VMA and the summary functions share.
+ *	  server processes, and what the per-VMA, per-kind and summary
+ *	  functions share.
  *
  * src/scan.h
  *
@@ -14,6 +15,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "procfs.h"
 #include "vma_kind.h"
 #include "vma_parser.h"
@@ -79,6 +81,14 @@ extern size_t vmastat_clean_text(char *dst, const char *src, size_t len);
 extern bool vmastat_open_server_process(ProcScan *state, ProcHandle *handle,
 										int pid, ProcStatus *status);
 extern void vmastat_warn_exited(int pid);
+extern int	vmastat_read_process_vmas(ProcScan *state, ProcHandle *handle);
+
+/* Stores the rows of one process from its nvmas VMAs in state->vmas */
+typedef void (*ProcessRowsFunc) (ProcScan *state, int nvmas, int pid);
+
+extern void vmastat_scan_cluster(ProcScan *state, const int *wanted, int nwanted,
+								 ProcessRowsFunc emit_rows);
+extern int *vmastat_pid_array(ArrayType *array, int *npids);
 
 /* A byte count column from a parsed field, NULL if the kernel did not print it */
 static inline void

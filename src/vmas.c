@@ -15,10 +15,8 @@
 #include "access/detoast.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
-#include "discovery.h"
 #include "miscadmin.h"
 #include "scan.h"
-#include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -151,13 +149,6 @@ vma_scan_begin(ProcScan *state, FunctionCallInfo fcinfo, bool processes)
 		/* the caller's own text: nothing to hide */
 		state->show_addresses = true;
 	}
-}
-
-/* Is this address in the server's main shared memory segment? */
-static bool
-is_main_shmem(uint64_t start)
-{
-	return ShmemAddrIsValid((const void *) (uintptr_t) start);
 }
 
 /*
@@ -346,28 +337,6 @@ emit_vma_rows(ProcScan *state, int nvmas, int pid)
 	}
 }
 
-/*
- * Reads, parses and classifies the smaps of one process.  Returns -1 if the
- * process is gone or is no longer a server process, else the VMA count.
- */
-static int
-read_process_vmas(ProcScan *state, ProcHandle *handle)
-{
-	ProcStatus	status;
-	int			nvmas;
-
-	if (!vmastat_procfs_read(handle, "smaps", &state->text) || state->text.len == 0)
-		return -1;
-	nvmas = vmastat_parse_vmas(state, state->text.data, state->text.len, handle, "smaps");
-
-	/* status read last proves the smaps text complete, see procfs.c */
-	if (!vmastat_procfs_read_status(handle, &state->status_text, &status) ||
-		!vmastat_procfs_is_server_process(&status, handle->pid))
-		return -1;
-	vmastat_classify(state->vmas, nvmas, is_main_shmem, state->kinds);
-	return nvmas;
-}
-
 Datum
 vmastat_vmas_pid(PG_FUNCTION_ARGS)
 {
@@ -379,7 +348,7 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	vma_scan_begin(&state, fcinfo, true);
 	if (vmastat_open_server_process(&state, &handle, pid, &status))
 	{
-		int			nvmas = read_process_vmas(&state, &handle);
+		int			nvmas = vmastat_read_process_vmas(&state, &handle);
 
 		vmastat_procfs_close(&handle);
 		if (nvmas >= 0)
@@ -391,59 +360,27 @@ vmastat_vmas_pid(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/*
- * Per-VMA rows of every server process, or of those whose PIDs are in the
- * sorted array wanted.  Processes that exit meanwhile are left out.
- */
-static void
-emit_cluster_vmas(FunctionCallInfo fcinfo, const int *wanted, int nwanted)
-{
-	ProcScan	state;
-	ServerProcessIter iter;
-	ProcHandle	handle;
-	ProcStatus	status;
-
-	vma_scan_begin(&state, fcinfo, true);
-	vmastat_process_iter_begin(&iter, wanted, nwanted);
-	while (vmastat_process_iter_next(&iter, &handle, &state.status_text, &status))
-	{
-		int			nvmas = read_process_vmas(&state, &handle);
-
-		vmastat_procfs_close(&handle);
-		if (nvmas >= 0)
-			emit_vma_rows(&state, nvmas, handle.pid);
-	}
-	vmastat_process_iter_end(&iter);
-	vmastat_scan_end(&state);
-}
-
 Datum
 vmastat_vmas_all(PG_FUNCTION_ARGS)
 {
-	emit_cluster_vmas(fcinfo, NULL, 0);
+	ProcScan	state;
+
+	vma_scan_begin(&state, fcinfo, true);
+	vmastat_scan_cluster(&state, NULL, 0, emit_vma_rows);
+	vmastat_scan_end(&state);
 	return (Datum) 0;
 }
 
 Datum
 vmastat_vmas_of(PG_FUNCTION_ARGS)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
-	bool	   *elem_nulls;
-	int			nelems;
-	int		   *wanted;
-	int			nwanted = 0;
-	int			i;
+	int			nwanted;
+	int		   *wanted = vmastat_pid_array(PG_GETARG_ARRAYTYPE_P(0), &nwanted);
+	ProcScan	state;
 
-	deconstruct_array_builtin(array, INT4OID, &elems, &elem_nulls, &nelems);
-	wanted = palloc((nelems + 1) * sizeof(int));
-	for (i = 0; i < nelems; i++)
-	{
-		if (!elem_nulls[i])
-			wanted[nwanted++] = DatumGetInt32(elems[i]);
-	}
-	qsort(wanted, nwanted, sizeof(int), vmastat_compare_pids);
-	emit_cluster_vmas(fcinfo, wanted, nwanted);
+	vma_scan_begin(&state, fcinfo, true);
+	vmastat_scan_cluster(&state, wanted, nwanted, emit_vma_rows);
+	vmastat_scan_end(&state);
 	return (Datum) 0;
 }
 

@@ -206,6 +206,8 @@ SELECT pg_catalog.pg_sleep(0.2);
 SELECT $schema.vmastat_snapshot();
 SELECT * FROM $schema.vmastat_vmas(pg_catalog.pg_backend_pid());
 SELECT * FROM $schema.vmastat_vmas_of(ARRAY[pg_catalog.pg_backend_pid()]);
+SELECT * FROM $schema.vmastat_kinds_of(ARRAY[pg_catalog.pg_backend_pid()]);
+SELECT * FROM $schema.vmastat_kinds();
 SELECT * FROM $schema.vmastat_backend(pg_catalog.pg_backend_pid());
 SELECT * FROM $schema.vmastat_backends();
 SELECT * FROM $schema.vmastat_backends(fast => true);

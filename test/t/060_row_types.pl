@@ -20,8 +20,8 @@ my $pm_pid = (split /\n/, slurp_file($node->data_dir . '/postmaster.pid'))[0];
 my $maps = slurp_file("/proc/$pm_pid/maps");
 die 'maps text holds the dollar-quote tag' if $maps =~ /\$maps\$/;
 
-# Each call of every function that fills vmastat_vma or vmastat_summary, by
-# the row type it returns
+# Each call of every function that fills vmastat_vma, vmastat_summary or
+# vmastat_kind, by the row type it returns
 my %calls = (
 	vmastat_vma => {
 		'vmastat_vmas(pid)' => 'vmastat_vmas(pg_backend_pid())',
@@ -36,6 +36,11 @@ my %calls = (
 		'vmastat_backend(pid, fast)' => 'vmastat_backend(pg_backend_pid(), true)',
 		'vmastat_backend(pid)' => 'vmastat_backend(pg_backend_pid(), false)',
 		'view vmastat_activity' => 'vmastat_activity',
+	},
+	vmastat_kind => {
+		'vmastat_kinds()' => 'vmastat_kinds()',
+		'view vmastat_kinds' => 'vmastat_kinds',
+		'vmastat_kinds_of' => 'vmastat_kinds_of(ARRAY[pg_backend_pid()])',
 	});
 
 # Ways to change a row type after the library was built; each is rolled
@@ -55,13 +60,20 @@ my %changes = (
 	'two attributes added' => {
 		vmastat_vma => 'ALTER TYPE vmastat_vma ADD ATTRIBUTE x1 text, ADD ATTRIBUTE x2 text',
 		vmastat_summary => 'ALTER TYPE vmastat_summary ADD ATTRIBUTE x1 text, ADD ATTRIBUTE x2 text',
-		error => qr/ERROR:  42804: row type of function vmastat_\w+ has the wrong number of columns\nDETAIL:  The row type has (36 columns, the vmastat library returns 34|30 columns, the vmastat library returns 28)\.\nHINT:  .*ALTER EXTENSION vmastat UPDATE/,
+		vmastat_kind => 'ALTER TYPE vmastat_kind ADD ATTRIBUTE x1 text, ADD ATTRIBUTE x2 text',
+		error => qr/ERROR:  42804: row type of function vmastat_\w+ has the wrong number of columns\nDETAIL:  The row type has (36 columns, the vmastat library returns 34|30 columns, the vmastat library returns 28|11 columns, the vmastat library returns 9)\.\nHINT:  .*ALTER EXTENSION vmastat UPDATE/,
 	},
 	'a column of another type' => {
 		vmastat_vma => sprintf($remake_views,
 			'ALTER TYPE vmastat_vma ALTER ATTRIBUTE start_addr TYPE bigint'),
 		vmastat_summary => sprintf($remake_views,
 			'ALTER TYPE vmastat_summary ALTER ATTRIBUTE mapped TYPE text'),
+		vmastat_kind => q{
+			ALTER EXTENSION vmastat DROP VIEW vmastat_kinds;
+			DROP VIEW vmastat_kinds;
+			ALTER TYPE vmastat_kind ALTER ATTRIBUTE kind TYPE bigint;
+			CREATE VIEW vmastat_kinds AS SELECT * FROM vmastat_kinds();
+		},
 		error => qr/ERROR:  42804: row type of function vmastat_\w+ does not match the vmastat library\nDETAIL:  Column (2 is of type bigint, the library returns text|3 is of type text, the library returns bigint)\./,
 	});
 

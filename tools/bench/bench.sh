@@ -7,8 +7,9 @@
 # measures, in one run and on the same processes:
 #   - the kernel floor: reading the /proc files vmastat needs, and nothing
 #     else (tools/bench/floor.c), in elapsed and in CPU time;
-#   - vmastat_backends(), vmastat_backends(fast => true) and
-#     SELECT * FROM vmastat_vmas, timed in the server (EXPLAIN ANALYZE's
+#   - vmastat_backends(), vmastat_backends(fast => true),
+#     SELECT * FROM vmastat_vmas and SELECT * FROM vmastat_kinds, timed in
+#     the server (EXPLAIN ANALYZE's
 #     execution time, and the backend's CPU time from /proc/PID/schedstat),
 #     each next to its floor, so that load from elsewhere hits both alike;
 #   - the peers: a loop of pmap -d, a loop of pmap -X, smem;
@@ -296,6 +297,7 @@ pairs=(
 	"srm|backends|SELECT * FROM vmastat_backends()"
 	"status|fast|SELECT * FROM vmastat_backends(fast => true)"
 	"smaps|vmas|SELECT * FROM vmastat_vmas"
+	"smaps|kinds|SELECT * FROM vmastat_kinds"
 )
 {
 	echo "\\! '$work/pids.sh' '$work' > '$work/pids.txt'"
@@ -550,9 +552,10 @@ printf 'load average: %s before the passes, %s at the end\n' "$load_before" "$(c
 printf 'text read per pass: status %s kB, maps %s kB, smaps_rollup %s kB, smaps %s kB\n' \
 	$(($(bytes_of status) / 1024)) $(($(bytes_of maps) / 1024)) $(($(bytes_of rollup) / 1024)) \
 	$(($(bytes_of smaps) / 1024))
-printf 'rows: vmastat_backends() %s, vmastat_vmas %s\n' \
+printf 'rows: vmastat_backends() %s, vmastat_vmas %s, vmastat_kinds %s\n' \
 	"$(awk '$1 == "backends" { print $4; exit }' "$out/vmastat.txt")" \
-	"$(awk '$1 == "vmas" { print $4; exit }' "$out/vmastat.txt")"
+	"$(awk '$1 == "vmas" { print $4; exit }' "$out/vmastat.txt")" \
+	"$(awk '$1 == "kinds" { print $4; exit }' "$out/vmastat.txt")"
 printf '%d passes, seconds.  x floor: median over the passes of the ratio to the floor of\n' "$PASSES"
 printf 'what it reads, timed next to it (min: ratio of the minimums); x peer: ratio of medians\n\n'
 
@@ -579,6 +582,7 @@ row "floor: smaps" floor_smaps
 row "vmastat_backends()" backends floor_srm 1.15
 row "vmastat_backends(fast => true)" fast floor_status 2
 row "SELECT * FROM vmastat_vmas" vmas floor_smaps 1.2
+row "SELECT * FROM vmastat_kinds" kinds floor_smaps 1.15
 row "pmap -d loop (reads maps)" pmap_d floor_maps
 row "pmap -X loop (reads smaps)" pmap_x floor_smaps
 row "smem (reads smaps)" smem floor_smaps
@@ -591,6 +595,7 @@ row "  floor: smaps" cpu_floor_smaps
 row "  vmastat_backends()" cpu_backends cpu_floor_srm 1.15
 row "  vmastat_backends(fast => true)" cpu_fast cpu_floor_status 2
 row "  SELECT * FROM vmastat_vmas" cpu_vmas cpu_floor_smaps 1.2
+row "  SELECT * FROM vmastat_kinds" cpu_kinds cpu_floor_smaps 1.15
 printf 'parts and variants of the floor:\n'
 row "  maps" floor_maps
 row "  smaps_rollup" floor_rollup
@@ -680,7 +685,7 @@ fi
 # Every part must have produced numbers; timings are not judged here
 #
 missing=()
-for k in floor_srm floor_status floor_smaps backends fast vmas; do
+for k in floor_srm floor_status floor_smaps backends fast vmas kinds; do
 	[ "${med[$k]:-}" != "-" ] && [ -n "${med[$k]:-}" ] || missing+=("$k")
 done
 if [ "$PEERS" -ne 0 ]; then
