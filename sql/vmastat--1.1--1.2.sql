@@ -139,16 +139,16 @@ SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
        (SELECT pg_catalog.string_agg(
                    k.kind OPERATOR(pg_catalog.||) ' '
                    OPERATOR(pg_catalog.||)
-                   CASE WHEN (k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
+                   CASE WHEN (k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
                         THEN '+' ELSE '' END
                    OPERATOR(pg_catalog.||)
-                   pg_catalog.pg_size_pretty(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta),
-                   ', ' ORDER BY k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
+                   pg_catalog.pg_size_pretty(k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta),
+                   ', ' ORDER BY k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
         FROM @extschema@.vmastat_leak_kinds AS k
         WHERE k.pid OPERATOR(pg_catalog.=) g.pid
           AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
                OR (k.backend_start IS NULL AND g.backend_start IS NULL))
-          AND pg_catalog.abs(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta)
+          AND pg_catalog.abs(k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta)
               OPERATOR(pg_catalog.>=) 65536) AS kinds_grown
 FROM @extschema@.vmastat_growth AS g
     CROSS JOIN @extschema@.vmastat_leak_settings() AS s
@@ -162,6 +162,8 @@ WHERE g.samples OPERATOR(pg_catalog.>=) s.min_samples
   AND g.anon_r2 OPERATOR(pg_catalog.>=) s.min_r2
   AND g.anon_recent_rate OPERATOR(pg_catalog.>=) (s.min_rate OPERATOR(pg_catalog./) 2)
 ORDER BY g.anon_rate DESC;
+
+COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mapping grew in owned memory (anonymous + swapped bytes), largest first, from vmastat_leak_kinds';
 
 CREATE OR REPLACE VIEW @extschema@.vmastat_top AS
 SELECT b.pid,

@@ -641,16 +641,16 @@ SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
        (SELECT pg_catalog.string_agg(
                    k.kind OPERATOR(pg_catalog.||) ' '
                    OPERATOR(pg_catalog.||)
-                   CASE WHEN (k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
+                   CASE WHEN (k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
                         THEN '+' ELSE '' END
                    OPERATOR(pg_catalog.||)
-                   pg_catalog.pg_size_pretty(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta),
-                   ', ' ORDER BY k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
+                   pg_catalog.pg_size_pretty(k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta),
+                   ', ' ORDER BY k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
         FROM @extschema@.vmastat_leak_kinds AS k
         WHERE k.pid OPERATOR(pg_catalog.=) g.pid
           AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
                OR (k.backend_start IS NULL AND g.backend_start IS NULL))
-          AND pg_catalog.abs(k.rss_delta OPERATOR(pg_catalog.+) k.swap_delta)
+          AND pg_catalog.abs(k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta)
               OPERATOR(pg_catalog.>=) 65536) AS kinds_grown
 FROM @extschema@.vmastat_growth AS g
     CROSS JOIN @extschema@.vmastat_leak_settings() AS s
@@ -688,7 +688,7 @@ COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_r2 IS 'fit of the least-squares
 COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.trend IS 'sparkline of owned bytes over the samples';
-COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mapping grew (resident + swapped bytes), largest first, from vmastat_leak_kinds';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mapping grew in owned memory (anonymous + swapped bytes), largest first, from vmastat_leak_kinds';
 
 --
 -- Privileges of the leak finder: reading is for pg_read_all_stats, taking

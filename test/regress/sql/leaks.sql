@@ -46,10 +46,14 @@ SET vmastat.leak_min_span = '1h';
 SELECT pid FROM vmastat_leaks WHERE pid > 900000;
 RESET vmastat.leak_min_span;
 
--- which kind grew, from two per-kind samples of the steady leaker
+-- which kind grew, from two per-kind samples of the steady leaker: owned
+-- memory only (anonymous + swap), so the shared buffers it touched meanwhile
+-- (shm_main, resident but not anonymous) do not explain the leak
 INSERT INTO vmastat_history_kinds VALUES
   ('2026-01-01 00:00:00+00', 900001, '2025-12-31 23:00:00+00', 'heap', 1, 4194304, 4194304, 4194304, 0),
   ('2026-01-01 00:00:00+00', 900001, '2025-12-31 23:00:00+00', 'text', 10, 8388608, 2097152, 0, 0),
+  ('2026-01-01 00:00:00+00', 900001, '2025-12-31 23:00:00+00', 'shm_main', 1, 134217728, 1048576, 0, 0),
+  ('2026-01-01 00:03:10+00', 900001, '2025-12-31 23:00:00+00', 'shm_main', 1, 134217728, 104857600, 0, 0),
   ('2026-01-01 00:03:10+00', 900001, '2025-12-31 23:00:00+00', 'heap', 1, 20971520, 20971520, 20971520, 0),
   ('2026-01-01 00:03:10+00', 900001, '2025-12-31 23:00:00+00', 'anon', 2, 4194304, 3145728, 3145728, 0),
   ('2026-01-01 00:03:10+00', 900001, '2025-12-31 23:00:00+00', 'text', 10, 8388608, 2097152, 0, 0);
