@@ -252,14 +252,17 @@ sub byte_at
 
 log_line('docs-padding-0', 'repeat(chr(233), 600000)');
 my $tested = 0;
-for my $attempt (1 .. 20)
+my @attempts;
+for my $attempt (1 .. 60)
 {
 	my $size = settled_size();
 	my $byte = byte_at($size - 1000000);
+	push @attempts, sprintf('size %d, byte 0x%02x', $size, $byte);
 	if ($byte >= 0x80 && $byte <= 0xbf)
 	{
 		my ($ret, $out, $err) = run_example($read_log);
 		# nothing was logged meanwhile: the example read from mid-character
+		$attempts[-1] .= ', then ' . (-s $logfile);
 		if (-s $logfile == $size)
 		{
 			is($ret, 0, 'the log example reads a log cut in the middle of a character')
@@ -276,7 +279,8 @@ for my $attempt (1 .. 20)
 	}
 	log_line("docs-padding-$attempt", $attempt % 2 ? q{'x'} : q{'xy'});
 }
-ok($tested, 'a log cut in the middle of a character was made');
+ok($tested, 'a log cut in the middle of a character was made')
+  or diag(join("\n", @attempts));
 
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($leaker_pid)");
 # its psql ends with the session: quitting may find the pipe closed
