@@ -10,6 +10,8 @@ OBJS = \
 	src/sampler.o \
 	src/scan.o \
 	src/summary.o \
+	src/sys_parser.o \
+	src/system.o \
 	src/vma_kind.o \
 	src/vma_parser.o \
 	src/vmas.o \
