@@ -42,9 +42,11 @@ read_number(const char *p, const char *end, uint64_t *value, const char **after)
 	start = p;
 	while (p < end && *p >= '0' && *p <= '9')
 	{
-		if (v > ((uint64_t) INT64_MAX - 9) / 10)
+		uint64_t	digit = (uint64_t) (*p - '0');
+
+		if (v > ((uint64_t) INT64_MAX - digit) / 10)
 			return false;
-		v = v * 10 + (uint64_t) (*p - '0');
+		v = v * 10 + digit;
 		p++;
 	}
 	if (p == start)
