@@ -56,6 +56,15 @@ read_number(const char *p, const char *end, uint64_t *value, const char **after)
 	return true;
 }
 
+/* Does the text from p to end start with s? */
+static bool
+starts_with(const char *p, const char *end, const char *s)
+{
+	size_t		n = strlen(s);
+
+	return (size_t) (end - p) >= n && memcmp(p, s, n) == 0;
+}
+
 /* Only blanks (and a trailing newline) from p to end */
 static bool
 rest_blank(const char *p, const char *end)
@@ -87,7 +96,7 @@ vmastat_keyval_find(const char *text, size_t len, const char *key, uint64_t *val
 				return false;
 			while (after < eol && is_blank(*after))
 				after++;
-			if (eol - after == 2 && memcmp(after, "kB", 2) == 0)
+			if (starts_with(after, eol, "kB") && rest_blank(after + 2, eol))
 			{
 				if (v > (uint64_t) INT64_MAX / 1024)
 					return false;
@@ -143,7 +152,7 @@ vmastat_psi_find(const char *text, size_t len, const char *kind,
 			{
 				while (q < eol && is_blank(*q))
 					q++;
-				if ((size_t) (eol - q) > fieldlen && memcmp(q, field, fieldlen) == 0 &&
+				if (starts_with(q, eol, field) && q + fieldlen < eol &&
 					q[fieldlen] == '=')
 				{
 					char		number[32];
