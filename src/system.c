@@ -119,7 +119,8 @@ read_small_file(const char *path, StringInfo buf)
 	ssize_t		nread;
 
 	resetStringInfo(buf);
-	fd = OpenTransientFile(path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO planted in a test tree must not block the open */
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 	{
 		if (errno == ENOENT || errno == ENOTDIR)

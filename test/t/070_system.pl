@@ -7,6 +7,7 @@ use strict;
 use warnings;
 
 use File::Path qw(make_path remove_tree);
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -270,6 +271,13 @@ is($row->{$_}, undef, "garbage: $_ is NULL")
   psi_full_avg60);
 is($row->{mem_total}, 8 * 1024 * $MiB, 'garbage: the host figures are still there');
 is($row->{headroom_by}, 'host', 'garbage: the host still binds');
+
+# a FIFO instead of a file neither blocks nor gives a value
+fake_v2(%v2);
+unlink "$cg2/memory.high";
+POSIX::mkfifo("$cg2/memory.high", 0600) or die "mkfifo: $!";
+$row = system_row($settings);
+is($row->{cgroup_high}, undef, 'a FIFO is read without blocking and gives NULL');
 
 write_file("$proc/$pm/cgroup", "no cgroup here\n");
 $row = system_row($settings);
