@@ -11,6 +11,8 @@ OBJS = \
 	src/sampler.o \
 	src/scan.o \
 	src/summary.o \
+	src/sys_parser.o \
+	src/system.o \
 	src/vma_kind.o \
 	src/vma_parser.o \
 	src/vmas.o \
@@ -25,7 +27,7 @@ REGRESS = objects processes parse privileges leaks
 REGRESS_OPTS = --inputdir=$(srcdir)/test/regress
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
-EXTRA_CLEAN = test/unit/vma_parser_test test/unit/pid_reuse_test
+EXTRA_CLEAN = test/unit/vma_parser_test test/unit/pid_reuse_test test/unit/sys_parser_test
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -45,13 +47,18 @@ UNIT_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined
 test/unit/vma_parser_test: test/unit/vma_parser_test.c $(PARSER_SRCS) $(PARSER_HDRS)
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/vma_parser_test.c $(PARSER_SRCS)
 
+# The parsers of the host and cgroup memory files, also plain C
+test/unit/sys_parser_test: test/unit/sys_parser_test.c src/sys_parser.c src/sys_parser.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/sys_parser_test.c src/sys_parser.c
+
 # The kernel guarantee procfs.c relies on for reused PIDs; needs root,
 # exits 77 (skipped) without
 test/unit/pid_reuse_test: test/unit/pid_reuse_test.c
 	$(CC) -std=c11 -g -O1 -Wall -Wextra -Werror -o $@ test/unit/pid_reuse_test.c
 
-unittest: test/unit/vma_parser_test test/unit/pid_reuse_test
+unittest: test/unit/vma_parser_test test/unit/sys_parser_test test/unit/pid_reuse_test
 	test/unit/vma_parser_test test/fixtures
+	test/unit/sys_parser_test
 	test/unit/pid_reuse_test || [ $$? -eq 77 ]
 
 # Everything CI runs: unit tests, pg_regress and TAP on a throwaway cluster.

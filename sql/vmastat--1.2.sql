@@ -762,3 +762,95 @@ COMMENT ON COLUMN @extschema@.vmastat_top.owned_bytes IS 'owned memory in bytes,
 
 REVOKE ALL ON @extschema@.vmastat_top FROM PUBLIC;
 GRANT SELECT ON @extschema@.vmastat_top TO pg_read_all_stats;
+
+--
+-- Host and cgroup memory: vmastat_system
+--
+CREATE FUNCTION @extschema@.vmastat_system_info(
+    OUT mem_total bigint,
+    OUT mem_available bigint,
+    OUT swap_total bigint,
+    OUT swap_free bigint,
+    OUT commit_limit bigint,
+    OUT committed_as bigint,
+    OUT overcommit_memory integer,
+    OUT overcommit_ratio integer,
+    OUT hugepages_total bigint,
+    OUT hugepages_free bigint,
+    OUT hugepages_reserved bigint,
+    OUT hugepages_surplus bigint,
+    OUT hugepage_size bigint,
+    OUT thp_mode text,
+    OUT dev_shm_size bigint,
+    OUT dev_shm_used bigint,
+    OUT cgroup_version integer,
+    OUT cgroup_path text,
+    OUT cgroup_limit bigint,
+    OUT cgroup_high bigint,
+    OUT cgroup_usage bigint,
+    OUT cgroup_peak bigint,
+    OUT cgroup_swap_limit bigint,
+    OUT cgroup_anon bigint,
+    OUT cgroup_file bigint,
+    OUT cgroup_shmem bigint,
+    OUT cgroup_oom_kills bigint,
+    OUT cgroup_oom_events bigint,
+    OUT cgroup_under_oom boolean,
+    OUT psi_some_avg10 double precision,
+    OUT psi_some_avg60 double precision,
+    OUT psi_full_avg10 double precision,
+    OUT psi_full_avg60 double precision,
+    OUT headroom bigint,
+    OUT headroom_by text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'vmastat_system_info'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.vmastat_system_info() IS
+'Host memory figures and the memory cgroup of the postmaster, one row; see the view vmastat_system';
+
+CREATE VIEW @extschema@.vmastat_system AS
+    SELECT s.* FROM @extschema@.vmastat_system_info() AS s;
+
+COMMENT ON VIEW @extschema@.vmastat_system IS
+'Will it fit? Host memory, the memory cgroup of the postmaster and the headroom left, one row; sizes in bytes, NULL where the kernel does not print a figure';
+COMMENT ON COLUMN @extschema@.vmastat_system.mem_total IS 'bytes of RAM the kernel manages (MemTotal of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.mem_available IS 'bytes the host can still give without swapping (MemAvailable of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.swap_total IS 'bytes of swap space (SwapTotal of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.swap_free IS 'bytes of unused swap space (SwapFree of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.commit_limit IS 'bytes that may be committed under strict overcommit (CommitLimit of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.committed_as IS 'bytes committed by all processes (Committed_AS of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.overcommit_memory IS 'overcommit mode from /proc/sys/vm/overcommit_memory: 0 heuristic, 1 always, 2 strict (CommitLimit applies)';
+COMMENT ON COLUMN @extschema@.vmastat_system.overcommit_ratio IS 'percentage of RAM in CommitLimit, from /proc/sys/vm/overcommit_ratio';
+COMMENT ON COLUMN @extschema@.vmastat_system.hugepages_total IS 'number of huge pages in the pool (HugePages_Total of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.hugepages_free IS 'number of huge pages not yet faulted in (HugePages_Free of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.hugepages_reserved IS 'number of free huge pages promised to mappings (HugePages_Rsvd of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.hugepages_surplus IS 'number of huge pages above the pool size (HugePages_Surp of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.hugepage_size IS 'bytes per default huge page (Hugepagesize of /proc/meminfo)';
+COMMENT ON COLUMN @extschema@.vmastat_system.thp_mode IS 'transparent huge page mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled';
+COMMENT ON COLUMN @extschema@.vmastat_system.dev_shm_size IS 'bytes of the /dev/shm file system, where dynamic shared memory lives (statvfs)';
+COMMENT ON COLUMN @extschema@.vmastat_system.dev_shm_used IS 'bytes used in /dev/shm (statvfs)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_version IS 'version of the memory cgroup of the postmaster, 1 or 2, from /proc/PID/cgroup';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_path IS 'path of the memory cgroup of the postmaster in its hierarchy, from /proc/PID/cgroup';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_limit IS 'bytes the cgroup may use (v2 memory.max, v1 memory.limit_in_bytes); NULL when unlimited';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_high IS 'bytes above which the cgroup is throttled and reclaimed (v2 memory.high); NULL when unlimited and in v1';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_usage IS 'bytes the cgroup uses now (v2 memory.current, v1 memory.usage_in_bytes)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_peak IS 'most bytes the cgroup has used (v2 memory.peak, v1 memory.max_usage_in_bytes)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_swap_limit IS 'swap limit in bytes: v2 memory.swap.max counts swap only, v1 memory.memsw.limit_in_bytes memory plus swap; NULL when unlimited';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_anon IS 'bytes of anonymous memory (memory.stat anon; v1 total_rss, with descendants)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_file IS 'bytes of page cache, shared memory included (memory.stat file; v1 total_cache, with descendants)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_shmem IS 'bytes of shared memory (memory.stat shmem; v1 total_shmem, with descendants)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_oom_kills IS 'processes the OOM killer ended in the cgroup (v2 memory.events oom_kill, v1 memory.oom_control oom_kill)';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_oom_events IS 'times the cgroup reached its limit and the OOM killer was invoked (v2 memory.events oom); NULL in v1';
+COMMENT ON COLUMN @extschema@.vmastat_system.cgroup_under_oom IS 'whether the cgroup is out of memory now (v1 memory.oom_control under_oom); NULL in v2';
+COMMENT ON COLUMN @extschema@.vmastat_system.psi_some_avg10 IS 'percentage of the last 10 seconds in which some task of the cgroup stalled on memory (v2 memory.pressure); NULL without PSI';
+COMMENT ON COLUMN @extschema@.vmastat_system.psi_some_avg60 IS 'as psi_some_avg10, over the last 60 seconds';
+COMMENT ON COLUMN @extschema@.vmastat_system.psi_full_avg10 IS 'percentage of the last 10 seconds in which all tasks of the cgroup stalled on memory (v2 memory.pressure); NULL without PSI';
+COMMENT ON COLUMN @extschema@.vmastat_system.psi_full_avg60 IS 'as psi_full_avg10, over the last 60 seconds';
+COMMENT ON COLUMN @extschema@.vmastat_system.headroom IS 'bytes left: the smallest of cgroup_limit - cgroup_usage, mem_available and, when overcommit_memory is 2, commit_limit - committed_as';
+COMMENT ON COLUMN @extschema@.vmastat_system.headroom_by IS 'which bound gives headroom: cgroup, host or commit';
+
+REVOKE ALL ON FUNCTION @extschema@.vmastat_system_info() FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_system FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_system_info() TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_system TO pg_read_all_stats;

@@ -31,6 +31,7 @@
 PG_FUNCTION_INFO_V1(vmastat_leak_settings);
 
 char	   *vmastat_proc_root = NULL;
+char	   *vmastat_sys_root = NULL;
 
 double		vmastat_sample_interval = 60;
 char	   *vmastat_database = NULL;
@@ -157,6 +158,13 @@ vmastat_define_settings(void)
 							   "For tests only: every other value than /proc reads a made-up tree.",
 							   &vmastat_proc_root,
 							   "/proc",
+							   PGC_SUSET, GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("vmastat.sys_root",
+							   "Directory vmastat reads kernel and cgroup files from.",
+							   "For tests only: every other value than /sys reads a made-up tree.",
+							   &vmastat_sys_root,
+							   "/sys",
 							   PGC_SUSET, GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 	define_sampler_settings();

@@ -13,6 +13,9 @@
 /* Where the process directories are; only tests change it */
 extern char *vmastat_proc_root;
 
+/* Where /sys is, for the host and cgroup figures; only tests change it */
+extern char *vmastat_sys_root;
+
 /* The background sampler */
 extern double vmastat_sample_interval;	/* seconds, 0 turns it off */
 extern char *vmastat_database;

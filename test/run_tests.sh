@@ -84,6 +84,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	bench_smoke
 	# a whole-cluster scan meets a PID reused by a root process (needs root)
 	VMASTAT_TEST_USER="$test_user" "$srcdir/test/pid_reuse_cluster.sh" || [ $? -eq 77 ]
+	# vmastat_system in a real cgroup v1 memory cgroup, and an OOM kill in it
+	# (needs root and the v1 memory controller)
+	VMASTAT_TEST_USER="$test_user" "$srcdir/test/cgroup_v1_cluster.sh" || [ $? -eq 77 ]
 	# the checkout may sit where the test user cannot read: use a copy
 	copy=$(mktemp -d /tmp/vmastat-src.XXXXXX)
 	# huge pages for test/t/022_hugepages.pl, given back afterwards
