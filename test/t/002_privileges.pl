@@ -21,7 +21,8 @@ CREATE ROLE monitor LOGIN IN ROLE pg_monitor;
 CREATE ROLE stats LOGIN IN ROLE pg_read_all_stats;
 CREATE ROLE granted LOGIN;
 GRANT EXECUTE ON FUNCTION vmastat_vmas(integer), vmastat_vmas(),
-    vmastat_backends(boolean), vmastat_backend(integer, boolean) TO granted;
+    vmastat_backends(boolean), vmastat_backend(integer, boolean),
+    vmastat_kinds(), vmastat_kinds_of(integer[]) TO granted;
 GRANT SELECT ON vmastat_vmas, vmastat_activity, vmastat_kinds TO granted;
 });
 
@@ -53,7 +54,9 @@ my %reads = (
 	'view vmastat_activity' =>
 	  'SELECT count(*) FROM vmastat_activity WHERE pid = pg_backend_pid()',
 	'view vmastat_kinds' =>
-	  q{SELECT count(*) FROM vmastat_kinds WHERE pid = pg_backend_pid() AND kind = 'stack'});
+	  q{SELECT count(*) FROM vmastat_kinds WHERE pid = pg_backend_pid() AND kind = 'stack'},
+	'vmastat_kinds_of(pids)' =>
+	  q{SELECT count(*) FROM vmastat_kinds_of(ARRAY[pg_backend_pid()]) WHERE kind = 'stack'});
 my %expected = (
 	'vmastat_vmas(pid)' => 't',
 	'vmastat_vmas()' => 't',
