@@ -123,7 +123,8 @@ typedef struct ProcSummary
 	uint64		shared;
 	int64		vmas;
 	Vma			rollup;			/* present == 0 if not read */
-	bool		have_oom;
+	bool		have_oom_score;
+	bool		have_oom_score_adj;
 	int			oom_score;
 	int			oom_score_adj;
 } ProcSummary;
@@ -202,14 +203,22 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 	summary->mapped = summary->private_readonly = summary->shared = 0;
 	summary->vmas = 0;
 	summary->rollup.present = 0;
-	summary->have_oom = state->ncolumns > SUM_COL_OOM_SCORE_ADJ;
+	summary->have_oom_score = summary->have_oom_score_adj = false;
 
-	if (summary->have_oom &&
-		(!vmastat_procfs_read_int(handle, "oom_score", &state->text,
-								  &summary->oom_score) ||
-		 !vmastat_procfs_read_int(handle, "oom_score_adj", &state->text,
-								  &summary->oom_score_adj)))
-		return false;
+	/*
+	 * The OOM files are NULL where they cannot be read: the process exiting
+	 * now is noticed by the status read last, or the fast path's row is
+	 * that of the status read before; a kernel may lack oom_score_adj.
+	 */
+	if (state->ncolumns > SUM_COL_OOM_SCORE_ADJ)
+	{
+		summary->have_oom_score =
+			vmastat_procfs_read_int(handle, "oom_score", &state->text,
+									&summary->oom_score);
+		summary->have_oom_score_adj =
+			vmastat_procfs_read_int(handle, "oom_score_adj", &state->text,
+									&summary->oom_score_adj);
+	}
 	if (fast)
 		return true;
 	if (vmastat_procfs_has_smaps_rollup())
@@ -404,11 +413,15 @@ emit_summary_row(ProcScan *state, ProcHandle *handle, const ProcSummary *summary
 		nulls[SUM_COL_SHARED] = nulls[SUM_COL_VMAS] = false;
 	}
 
-	if (summary->have_oom)
+	if (summary->have_oom_score)
 	{
 		values[SUM_COL_OOM_SCORE] = Int32GetDatum(summary->oom_score);
+		nulls[SUM_COL_OOM_SCORE] = false;
+	}
+	if (summary->have_oom_score_adj)
+	{
 		values[SUM_COL_OOM_SCORE_ADJ] = Int32GetDatum(summary->oom_score_adj);
-		nulls[SUM_COL_OOM_SCORE] = nulls[SUM_COL_OOM_SCORE_ADJ] = false;
+		nulls[SUM_COL_OOM_SCORE_ADJ] = false;
 	}
 
 	for (i = 0; i < lengthof(rollup_columns); i++)
