@@ -4,12 +4,19 @@
 \echo Use "ALTER EXTENSION vmastat UPDATE TO '1.2'" to load this file. \quit
 
 --
--- The views again, every function and operator qualified: a view binds its
--- functions and operators when it is created, so one created by an earlier
--- script may have bound to an object planted in the extension's schema or
--- in public.  Replacing it binds it to pg_catalog's.
+-- vmastat_summary grows by four columns.  vmastat_activity shows every
+-- column of it: the view is made again on the new type, with its comments
+-- and privileges.
 --
-CREATE OR REPLACE VIEW @extschema@.vmastat_activity AS
+DROP VIEW @extschema@.vmastat_activity;
+
+ALTER TYPE @extschema@.vmastat_summary
+    ADD ATTRIBUTE oom_score integer,
+    ADD ATTRIBUTE oom_score_adj integer,
+    ADD ATTRIBUTE rss_peak bigint,
+    ADD ATTRIBUTE vm_peak bigint;
+
+CREATE VIEW @extschema@.vmastat_activity AS
     SELECT b.*,
            a.datname,
            a.usename,
@@ -26,6 +33,61 @@ CREATE OR REPLACE VIEW @extschema@.vmastat_activity AS
         LEFT JOIN pg_catalog.pg_stat_activity AS a
             ON a.pid OPERATOR(pg_catalog.=) b.pid;
 
+COMMENT ON VIEW @extschema@.vmastat_activity IS
+'Memory summary of every server process joined to its pg_stat_activity row';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_activity.backend_type IS 'pg_stat_activity''s backend_type; postmaster for the postmaster; from the process title for processes pg_stat_activity does not list';
+COMMENT ON COLUMN @extschema@.vmastat_activity.mapped IS 'virtual size of all mappings in bytes, the mapped figure of pmap -d (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.writeable_private IS 'private writable virtual size in bytes, the writeable/private figure of pmap -d (VmData + VmStk of status)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_readonly IS 'private read-only virtual size in bytes (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared IS 'shared virtual size in bytes, the shared figure of pmap -d (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss IS 'resident bytes, VmRSS of status: counts every page of shared memory touched';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_anon IS 'resident anonymous bytes, RssAnon of status: memory the process owns';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_file IS 'resident file-backed bytes, RssFile of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_shmem IS 'resident shared memory bytes, RssShmem of status: the shared buffers this process touched';
+COMMENT ON COLUMN @extschema@.vmastat_activity.swap IS 'swapped-out anonymous bytes, VmSwap of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.hugetlb IS 'hugetlbfs bytes, HugetlbPages of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss IS 'proportional set size in bytes (from smaps_rollup)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_anon IS 'anonymous part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_file IS 'file-backed part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_shmem IS 'shared memory part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.pss_dirty IS 'dirty part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.uss IS 'unique set size: private_clean + private_dirty, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared_clean IS 'resident clean bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared_dirty IS 'resident dirty bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_clean IS 'resident clean bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_dirty IS 'resident dirty bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_activity.swap_pss IS 'proportional share of swapped-out bytes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.locked IS 'bytes locked in memory';
+COMMENT ON COLUMN @extschema@.vmastat_activity.anon_huge_pages IS 'bytes backed by transparent huge pages';
+COMMENT ON COLUMN @extschema@.vmastat_activity.shared_hugetlb IS 'hugetlbfs bytes also mapped by other processes';
+COMMENT ON COLUMN @extschema@.vmastat_activity.private_hugetlb IS 'hugetlbfs bytes mapped by this process only';
+COMMENT ON COLUMN @extschema@.vmastat_activity.vmas IS 'number of mappings (from maps)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.oom_score IS 'the OOM killer''s badness score, /proc/PID/oom_score: the highest is killed first';
+COMMENT ON COLUMN @extschema@.vmastat_activity.oom_score_adj IS 'adjustment of the badness, /proc/PID/oom_score_adj: -1000 never killed, 1000 killed first';
+COMMENT ON COLUMN @extschema@.vmastat_activity.rss_peak IS 'highest resident bytes of the process so far, VmHWM of status (a child starts with the postmaster''s at fork)';
+COMMENT ON COLUMN @extschema@.vmastat_activity.vm_peak IS 'highest virtual size in bytes of the process so far, VmPeak of status';
+COMMENT ON COLUMN @extschema@.vmastat_activity.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.application_name IS 'application name, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.client_addr IS 'client address, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.state IS 'state of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.backend_start IS 'when the process started, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.query_start IS 'when the current or last query started, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.wait_event_type IS 'wait event type, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.wait_event IS 'wait event, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.leader_pid IS 'parallel group leader, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_activity.query IS 'current or last query, from pg_stat_activity';
+
+REVOKE ALL ON @extschema@.vmastat_activity FROM PUBLIC;
+GRANT SELECT ON @extschema@.vmastat_activity TO pg_read_all_stats;
+
+--
+-- The views again, every function and operator qualified: a view binds its
+-- functions and operators when it is created, so one created by an earlier
+-- script may have bound to an object planted in the extension's schema or
+-- in public.  Replacing it binds it to pg_catalog's.
+--
 CREATE OR REPLACE VIEW @extschema@.vmastat_growth AS
 WITH samples AS (
     SELECT h.*,
@@ -407,3 +469,123 @@ REVOKE ALL ON FUNCTION @extschema@.vmastat_system_info() FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_system FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_system_info() TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_system TO pg_read_all_stats;
+
+--
+-- The OOM killer's view of the server processes, and memory sums that add up
+--
+CREATE VIEW @extschema@.vmastat_oom AS
+WITH p AS (
+    SELECT b.pid, b.backend_type, b.oom_score, b.oom_score_adj,
+           b.rss_anon OPERATOR(pg_catalog.+) coalesce(b.swap, 0) AS owned,
+           b.pss,
+           -- the kernel's badness counts resident and swapped pages
+           b.rss OPERATOR(pg_catalog.+) coalesce(b.swap, 0) AS charged,
+           pg_catalog.max(b.oom_score_adj)
+               FILTER (WHERE b.backend_type OPERATOR(pg_catalog.=) 'postmaster')
+               OVER () AS postmaster_adj
+    FROM @extschema@.vmastat_backends() AS b
+),
+ranked AS (
+    SELECT p.*,
+           pg_catalog.row_number() OVER (
+               ORDER BY p.oom_score_adj OPERATOR(pg_catalog.=) '-1000'::integer,
+                        p.oom_score DESC, p.charged DESC, p.pid) AS n
+    FROM p
+)
+SELECT r.pid, r.backend_type, r.oom_score, r.oom_score_adj, r.owned, r.pss,
+       -- oom_score_adj -1000 exempts a process from the OOM killer
+       CASE WHEN r.oom_score_adj OPERATOR(pg_catalog.>) '-1000'::integer THEN r.n END AS kill_order,
+       CASE WHEN r.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+                THEN r.oom_score_adj OPERATOR(pg_catalog.=) '-1000'::integer
+            ELSE r.oom_score_adj OPERATOR(pg_catalog.>) '-1000'::integer
+                AND r.postmaster_adj OPERATOR(pg_catalog.=) '-1000'::integer
+       END AS setup_ok,
+       CASE WHEN r.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+                 AND r.oom_score_adj OPERATOR(pg_catalog.>) '-1000'::integer
+                THEN pg_catalog.format('postmaster not protected: its oom_score_adj is %s, start it with -1000',
+                                       r.oom_score_adj)
+            WHEN r.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+                THEN NULL
+            WHEN r.oom_score_adj OPERATOR(pg_catalog.=) '-1000'::integer
+                THEN 'child inherits -1000: set PG_OOM_ADJUST_FILE and PG_OOM_ADJUST_VALUE in the postmaster''s environment'
+            WHEN r.postmaster_adj OPERATOR(pg_catalog.>) '-1000'::integer
+                THEN 'postmaster not protected'
+       END AS setup_note
+FROM ranked AS r;
+
+COMMENT ON VIEW @extschema@.vmastat_oom IS
+'Every server process as the kernel''s OOM killer sees it: score, adjustment, the order it would kill them in, and a check of the setup PostgreSQL recommends on Linux; reads smaps_rollup for pss';
+COMMENT ON COLUMN @extschema@.vmastat_oom.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_oom.backend_type IS 'backend type, as in vmastat_backends()';
+COMMENT ON COLUMN @extschema@.vmastat_oom.oom_score IS 'the OOM killer''s badness score, /proc/PID/oom_score: the highest is killed first';
+COMMENT ON COLUMN @extschema@.vmastat_oom.oom_score_adj IS 'adjustment of the badness, /proc/PID/oom_score_adj: -1000 never killed, 1000 killed first';
+COMMENT ON COLUMN @extschema@.vmastat_oom.owned IS 'memory the process owns in bytes, rss_anon + swap';
+COMMENT ON COLUMN @extschema@.vmastat_oom.pss IS 'proportional set size in bytes (from smaps_rollup)';
+COMMENT ON COLUMN @extschema@.vmastat_oom.kill_order IS 'estimated order in which the OOM killer would pick the server processes, 1 first: by oom_score, ties by larger rss + swap, then pid; NULL if exempt (oom_score_adj -1000)';
+COMMENT ON COLUMN @extschema@.vmastat_oom.setup_ok IS 'whether the process is set up as PostgreSQL recommends on Linux: postmaster at oom_score_adj -1000, children above it';
+COMMENT ON COLUMN @extschema@.vmastat_oom.setup_note IS 'what is wrong with the setup, NULL if nothing';
+
+CREATE VIEW @extschema@.vmastat_totals AS
+WITH p AS (
+    SELECT b.pid, b.pss, b.pss_anon, b.pss_file, b.pss_shmem, b.swap_pss, b.uss,
+           b.rss_anon OPERATOR(pg_catalog.+) coalesce(b.swap, 0) AS owned,
+           a.datname, a.usename,
+           coalesce(a.leader_pid, b.pid) AS leader_pid
+    FROM @extschema@.vmastat_backends() AS b
+        LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) b.pid
+)
+SELECT 'cluster'::text AS level, NULL::name AS datname, NULL::name AS usename,
+       NULL::integer AS leader_pid,
+       pg_catalog.count(*) AS processes,
+       pg_catalog.sum(p.pss)::bigint AS pss,
+       pg_catalog.sum(p.pss_anon)::bigint AS pss_anon,
+       pg_catalog.sum(p.pss_file)::bigint AS pss_file,
+       pg_catalog.sum(p.pss_shmem)::bigint AS pss_shmem,
+       pg_catalog.sum(p.swap_pss)::bigint AS swap_pss,
+       pg_catalog.sum(p.uss)::bigint AS uss,
+       pg_catalog.sum(p.owned)::bigint AS owned
+FROM p
+UNION ALL
+SELECT 'database'::text, p.datname, NULL::name, NULL::integer,
+       pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
+       pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
+       pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
+       pg_catalog.sum(p.owned)::bigint
+FROM p
+GROUP BY p.datname
+UNION ALL
+SELECT 'user'::text, NULL::name, p.usename, NULL::integer,
+       pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
+       pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
+       pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
+       pg_catalog.sum(p.owned)::bigint
+FROM p
+GROUP BY p.usename
+UNION ALL
+SELECT 'query'::text, NULL::name, NULL::name, p.leader_pid,
+       pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
+       pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
+       pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
+       pg_catalog.sum(p.owned)::bigint
+FROM p
+GROUP BY p.leader_pid;
+
+COMMENT ON VIEW @extschema@.vmastat_totals IS
+'Memory of the server processes summed per cluster, database, user and query (a parallel leader with its workers), on PSS so that shared pages count once and the sums add up; reads smaps_rollup of every process';
+COMMENT ON COLUMN @extschema@.vmastat_totals.level IS 'cluster, database, user or query: what the row sums over';
+COMMENT ON COLUMN @extschema@.vmastat_totals.datname IS 'the database of a database row; NULL there for processes connected to none';
+COMMENT ON COLUMN @extschema@.vmastat_totals.usename IS 'the user of a user row; NULL there for processes of no user';
+COMMENT ON COLUMN @extschema@.vmastat_totals.leader_pid IS 'the parallel group leader of a query row (a process that leads none is its own group)';
+COMMENT ON COLUMN @extschema@.vmastat_totals.processes IS 'number of server processes summed';
+COMMENT ON COLUMN @extschema@.vmastat_totals.pss IS 'proportional set size in bytes: each shared page divided among the processes that map it, dynamic shared memory included';
+COMMENT ON COLUMN @extschema@.vmastat_totals.pss_anon IS 'anonymous part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.pss_file IS 'file-backed part of pss, in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.pss_shmem IS 'shared memory part of pss (shared buffers, dynamic shared memory), in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.swap_pss IS 'proportional share of swapped-out bytes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.uss IS 'unique set size in bytes: pages mapped by one process only';
+COMMENT ON COLUMN @extschema@.vmastat_totals.owned IS 'rss_anon + swap in bytes; counts copy-on-write pages once per process, so it does not add up across processes';
+
+REVOKE ALL ON @extschema@.vmastat_oom FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_totals FROM PUBLIC;
+GRANT SELECT ON @extschema@.vmastat_oom TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_totals TO pg_read_all_stats;

@@ -169,6 +169,34 @@ vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 }
 
 /*
+ * Reads a file that holds one decimal integer and a newline, such as
+ * /proc/PID/oom_score_adj.  Returns false if the process is gone.
+ */
+bool
+vmastat_procfs_read_int(ProcHandle *handle, const char *name, StringInfo buf,
+						int *value)
+{
+	char	   *end;
+	long		result;
+	int			rest;
+
+	if (!vmastat_procfs_read(handle, name, buf))
+		return false;
+	errno = 0;
+	result = strtol(buf->data, &end, 10);
+	rest = buf->len - (int) (end - buf->data);
+	if (end == buf->data || errno != 0 ||
+		result < PG_INT32_MIN || result > PG_INT32_MAX ||
+		!(rest == 0 || (rest == 1 && *end == '\n')))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("could not parse file \"%s\"", vmastat_procfs_path(handle, name)),
+				 errdetail("The file does not hold one integer.")));
+	*value = (int) result;
+	return true;
+}
+
+/*
  * Reads and parses /proc/PID/status.  Returns false if the process is gone
  * or no longer has an address space (VmRSS is printed only while it has).
  */

@@ -31,6 +31,8 @@ extern char *vmastat_procfs_path(const ProcHandle *handle, const char *name);
 extern bool vmastat_procfs_open(ProcHandle *handle, int pid);
 extern void vmastat_procfs_close(ProcHandle *handle);
 extern bool vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf);
+extern bool vmastat_procfs_read_int(ProcHandle *handle, const char *name,
+									StringInfo buf, int *value);
 extern bool vmastat_procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status);
 extern bool vmastat_procfs_has_smaps_rollup(void);
 extern bool vmastat_procfs_is_server_process(const ProcStatus *status, int pid);

@@ -52,10 +52,15 @@ check_privileges(void)
  * fills.  They differ when the installed SQL objects are of another version
  * than the library, or when someone altered the row type; storing the rows
  * anyway would read past values[] or store datums of the wrong type.
+ *
+ * A row type that grew in a later version of the extension is also accepted
+ * with the number of columns it had before, old_ncolumns (0 if it never
+ * grew): the library then serves an installed earlier version, filling the
+ * columns that version has.  Returns the number of columns to fill.
  */
-void
-vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
-					   const Oid *types, int ncolumns)
+int
+vmastat_check_row_layout(FunctionCallInfo fcinfo, TupleDesc desc,
+						 const Oid *types, int ncolumns, int old_ncolumns)
 {
 	int			c;
 
@@ -76,30 +81,43 @@ vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
 							   format_type_be(types[c])),
 					 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
 	}
-	if (desc->natts != ncolumns)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("row type of function %s has the wrong number of columns",
-						get_func_name(fcinfo->flinfo->fn_oid)),
-				 errdetail("The row type has %d columns, the vmastat library returns %d.",
-						   desc->natts, ncolumns),
-				 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
+	if (desc->natts == ncolumns ||
+		(old_ncolumns > 0 && desc->natts == old_ncolumns))
+		return desc->natts;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("row type of function %s has the wrong number of columns",
+					get_func_name(fcinfo->flinfo->fn_oid)),
+			 errdetail("The row type has %d columns, the vmastat library returns %d.",
+					   desc->natts, ncolumns),
+			 errhint("The installed version of the vmastat extension may not match its library; run ALTER EXTENSION vmastat UPDATE.")));
+	return 0;					/* keep compiler quiet */
+}
+
+/* The same for a row type that has had one layout only */
+void
+vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
+					   const Oid *types, int ncolumns)
+{
+	(void) vmastat_check_row_layout(fcinfo, desc, types, ncolumns, 0);
 }
 
 
 /*
  * Starts a call: the tuplestore, checked against the columns the caller
- * fills, and the working memory reused from process to process.
+ * fills (see vmastat_check_row_layout for old_ncolumns), and the working
+ * memory reused from process to process.
  */
 void
 vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
-				   const Oid *column_types, int ncolumns)
+				   const Oid *column_types, int ncolumns, int old_ncolumns)
 {
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	vmastat_check_row_type(fcinfo, state->rsinfo->setDesc, column_types, ncolumns);
+	state->ncolumns = vmastat_check_row_layout(fcinfo, state->rsinfo->setDesc,
+											   column_types, ncolumns, old_ncolumns);
 	state->show_addresses = false;
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "vmastat row",
@@ -122,11 +140,11 @@ vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 /* The same for a call that reads server processes: checks that it may */
 void
 vmastat_process_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
-						   const Oid *column_types, int ncolumns)
+						   const Oid *column_types, int ncolumns, int old_ncolumns)
 {
 	check_privileges();
 	vmastat_procfs_check_available();
-	vmastat_scan_begin(state, fcinfo, column_types, ncolumns);
+	vmastat_scan_begin(state, fcinfo, column_types, ncolumns, old_ncolumns);
 }
 
 void

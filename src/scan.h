@@ -42,6 +42,7 @@ typedef struct VmFlagsArray
 typedef struct ProcScan
 {
 	ReturnSetInfo *rsinfo;
+	int			ncolumns;		/* of the row type: the columns to fill */
 	MemoryContext row_context;
 	StringInfoData text;		/* the file being parsed */
 	StringInfoData status_text; /* /proc/PID/status */
@@ -66,12 +67,17 @@ typedef struct ProcScan
 } ProcScan;
 
 
+extern int	vmastat_check_row_layout(FunctionCallInfo fcinfo, TupleDesc desc,
+									 const Oid *types, int ncolumns,
+									 int old_ncolumns);
 extern void vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
 								   const Oid *types, int ncolumns);
 extern void vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
-							   const Oid *column_types, int ncolumns);
+							   const Oid *column_types, int ncolumns,
+							   int old_ncolumns);
 extern void vmastat_process_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
-									   const Oid *column_types, int ncolumns);
+									   const Oid *column_types, int ncolumns,
+									   int old_ncolumns);
 extern void vmastat_scan_end(ProcScan *state);
 extern void vmastat_report_parse_error(const VmaParser *parser,
 									   const ProcHandle *handle, const char *name);

@@ -56,12 +56,24 @@ enum
 	SUM_COL_SHARED_HUGETLB,
 	SUM_COL_PRIVATE_HUGETLB,
 	SUM_COL_VMAS,
+	/* added in version 1.2 */
+	SUM_COL_OOM_SCORE,
+	SUM_COL_OOM_SCORE_ADJ,
+	SUM_COL_RSS_PEAK,
+	SUM_COL_VM_PEAK,
 	SUM_NUM_COLS
 };
 
+/*
+ * The row type of versions 1.0 and 1.1 is the first 28 columns: the library
+ * serves both layouts, so that an installed 1.1 keeps working until it is
+ * updated, and fills only the columns the row type has.
+ */
+#define SUM_NUM_COLS_1_0 SUM_COL_OOM_SCORE
 
-/* The SQL row type these columns fill */
-StaticAssertDecl(SUM_NUM_COLS == 28, "vmastat_summary has 28 columns");
+/* The SQL row types these columns fill */
+StaticAssertDecl(SUM_NUM_COLS == 32, "vmastat_summary has 32 columns");
+StaticAssertDecl(SUM_NUM_COLS_1_0 == 28, "vmastat_summary 1.0 has 28 columns");
 
 /* Summary columns copied from /proc/PID/status */
 static const struct
@@ -75,6 +87,8 @@ static const struct
 	{SUM_COL_RSS_SHMEM, STATUS_RSS_SHMEM},
 	{SUM_COL_SWAP, STATUS_VM_SWAP},
 	{SUM_COL_HUGETLB, STATUS_HUGETLB_PAGES},
+	{SUM_COL_RSS_PEAK, STATUS_VM_HWM},
+	{SUM_COL_VM_PEAK, STATUS_VM_PEAK},
 };
 
 /* Summary columns copied from smaps_rollup (or the sum over smaps) */
@@ -109,6 +123,10 @@ typedef struct ProcSummary
 	uint64		shared;
 	int64		vmas;
 	Vma			rollup;			/* present == 0 if not read */
+	bool		have_oom_score;
+	bool		have_oom_score_adj;
+	int			oom_score;
+	int			oom_score_adj;
 } ProcSummary;
 
 
@@ -122,6 +140,8 @@ summary_column_types(Oid *types)
 		types[c] = INT8OID;
 	types[SUM_COL_PID] = INT4OID;
 	types[SUM_COL_BACKEND_TYPE] = TEXTOID;
+	types[SUM_COL_OOM_SCORE] = INT4OID;
+	types[SUM_COL_OOM_SCORE_ADJ] = INT4OID;
 }
 
 /* Starts a call returning vmastat_summary rows */
@@ -131,7 +151,7 @@ summary_scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
 	Oid			types[SUM_NUM_COLS];
 
 	summary_column_types(types);
-	vmastat_process_scan_begin(state, fcinfo, types, SUM_NUM_COLS);
+	vmastat_process_scan_begin(state, fcinfo, types, SUM_NUM_COLS, SUM_NUM_COLS_1_0);
 }
 
 /*
@@ -171,7 +191,8 @@ sum_maps(const Vma *vma, ProcSummary *summary)
 
 /*
  * Reads what the summary of one process needs beyond the status already in
- * summary->status, read when the process was opened: nothing when fast,
+ * summary->status, read when the process was opened: the OOM killer's score
+ * and adjustment if the row type has them, then nothing more when fast,
  * else maps and smaps_rollup, and status again last (see procfs.c).
  * Returns false if the process is gone or is no longer a server process.
  */
@@ -182,7 +203,22 @@ read_summary(ProcScan *state, ProcHandle *handle, bool fast, ProcSummary *summar
 	summary->mapped = summary->private_readonly = summary->shared = 0;
 	summary->vmas = 0;
 	summary->rollup.present = 0;
+	summary->have_oom_score = summary->have_oom_score_adj = false;
 
+	/*
+	 * The OOM files are NULL where they cannot be read: the process exiting
+	 * now is noticed by the status read last, or the fast path's row is
+	 * that of the status read before; a kernel may lack oom_score_adj.
+	 */
+	if (state->ncolumns > SUM_COL_OOM_SCORE_ADJ)
+	{
+		summary->have_oom_score =
+			vmastat_procfs_read_int(handle, "oom_score", &state->text,
+									&summary->oom_score);
+		summary->have_oom_score_adj =
+			vmastat_procfs_read_int(handle, "oom_score_adj", &state->text,
+									&summary->oom_score_adj);
+	}
 	if (fast)
 		return true;
 	if (vmastat_procfs_has_smaps_rollup())
@@ -375,6 +411,17 @@ emit_summary_row(ProcScan *state, ProcHandle *handle, const ProcSummary *summary
 		values[SUM_COL_VMAS] = Int64GetDatum(summary->vmas);
 		nulls[SUM_COL_MAPPED] = nulls[SUM_COL_PRIVATE_READONLY] = false;
 		nulls[SUM_COL_SHARED] = nulls[SUM_COL_VMAS] = false;
+	}
+
+	if (summary->have_oom_score)
+	{
+		values[SUM_COL_OOM_SCORE] = Int32GetDatum(summary->oom_score);
+		nulls[SUM_COL_OOM_SCORE] = false;
+	}
+	if (summary->have_oom_score_adj)
+	{
+		values[SUM_COL_OOM_SCORE_ADJ] = Int32GetDatum(summary->oom_score_adj);
+		nulls[SUM_COL_OOM_SCORE_ADJ] = false;
 	}
 
 	for (i = 0; i < lengthof(rollup_columns); i++)

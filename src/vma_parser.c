@@ -78,7 +78,9 @@ static const FieldName smaps_fields[] = {
 
 static const FieldName status_fields[] = {
 	FIELD("PPid", STATUS_PPID, VALUE_INT),
+	FIELD("VmPeak", STATUS_VM_PEAK, VALUE_KB),
 	FIELD("VmSize", STATUS_VM_SIZE, VALUE_KB),
+	FIELD("VmHWM", STATUS_VM_HWM, VALUE_KB),
 	FIELD("VmRSS", STATUS_VM_RSS, VALUE_KB),
 	FIELD("RssAnon", STATUS_RSS_ANON, VALUE_KB),
 	FIELD("RssFile", STATUS_RSS_FILE, VALUE_KB),

@@ -140,12 +140,12 @@ vma_scan_begin(ProcScan *state, FunctionCallInfo fcinfo, bool processes)
 	vma_column_types(types);
 	if (processes)
 	{
-		vmastat_process_scan_begin(state, fcinfo, types, VMA_NUM_COLS);
+		vmastat_process_scan_begin(state, fcinfo, types, VMA_NUM_COLS, 0);
 		state->show_addresses = may_see_addresses();
 	}
 	else
 	{
-		vmastat_scan_begin(state, fcinfo, types, VMA_NUM_COLS);
+		vmastat_scan_begin(state, fcinfo, types, VMA_NUM_COLS, 0);
 		/* the caller's own text: nothing to hide */
 		state->show_addresses = true;
 	}

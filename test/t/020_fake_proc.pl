@@ -30,7 +30,8 @@ sub status_text
 {
 	my ($ppid, $with_mm) = @_;
 	my $text = "Name:\tpostgres\nState:\tS (sleeping)\nPid:\t0\nPPid:\t$ppid\n";
-	$text .= "VmSize:\t    4096 kB\nVmRSS:\t   10000 kB\nRssAnon:\t    3000 kB\n"
+	$text .= "VmPeak:\t    8192 kB\nVmSize:\t    4096 kB\nVmHWM:\t   12000 kB\n"
+	  . "VmRSS:\t   10000 kB\nRssAnon:\t    3000 kB\n"
 	  . "RssFile:\t    5000 kB\nRssShmem:\t    2000 kB\nVmData:\t    4000 kB\n"
 	  . "VmStk:\t     132 kB\nVmSwap:\t      16 kB\nHugetlbPages:\t       0 kB\n"
 	  if $with_mm;
@@ -97,6 +98,9 @@ sub make_tree
 		write_file("$root/$pid/smaps", $opt{smaps} // smaps_text($opt{old}));
 		write_file("$root/$pid/smaps_rollup", $rollup_text) unless $opt{no_rollup};
 		write_file("$root/$pid/cmdline", "postgres: fake\0");
+		next if $opt{no_oom};
+		write_file("$root/$pid/oom_score", $pid == $pm ? "0\n" : "1345\n");
+		write_file("$root/$pid/oom_score_adj", $opt{oom_score_adj} // ($pid == $pm ? "-1000\n" : "0\n"));
 	}
 	return $root;
 }
@@ -110,6 +114,7 @@ sub query
 }
 
 # The normal tree: exact figures from each source
+my ($ret, $err);
 my $root = make_tree();
 my (undef, $out) = query($root, 'SELECT pid, backend_type, mapped, writeable_private, private_readonly, shared,
 	rss, rss_anon, rss_file, rss_shmem, swap, hugetlb, pss, pss_anon, pss_file, pss_shmem,
@@ -128,6 +133,24 @@ is($rows[0], $pm_row, 'the postmaster row has the figures of status, maps and sm
 $child_row =~ s/%TYPE%/fake/;
 is($rows[1], $child_row, 'a child without a pg_stat_activity row is named by its title');
 
+(undef, $out) = query($root, 'SELECT pid, oom_score, oom_score_adj, rss_peak, vm_peak
+	FROM vmastat_backends(fast => true) ORDER BY pid = ' . $pm . ' DESC');
+is($out, "$pm|0|-1000|" . (12000 * $kb) . '|' . (8192 * $kb) . "\n4000001|1345|0|"
+	  . (12000 * $kb) . '|' . (8192 * $kb),
+	'oom_score and oom_score_adj from their files, the peaks from status');
+
+# No OOM files: NULL, the row stays; garbage in one: an error naming it
+(undef, $out) = query(make_tree(no_oom => 1),
+	'SELECT count(*), count(oom_score), count(oom_score_adj) FROM vmastat_backends()');
+is($out, '2|0|0', 'OOM files that cannot be found are NULL');
+($ret, $out, $err) = query(make_tree(oom_score_adj => "-12x\n"),
+	'SELECT count(*) FROM vmastat_backends(fast => true)');
+like($err, qr/ERROR:  could not parse file ".*\/\d+\/oom_score_adj"\nDETAIL:  The file does not hold one integer\./,
+	'an OOM file that does not hold one integer is an error naming it');
+($ret, $out, $err) = query(make_tree(oom_score_adj => "99999999999\n"),
+	'SELECT count(*) FROM vmastat_backends(fast => true)');
+like($err, qr/ERROR:  could not parse file ".*\/oom_score_adj"/, 'so is one out of range');
+
 (undef, $out) = query($root, 'SELECT pid, count(*), sum(rss), string_agg(kind, \',\' ORDER BY start_addr)
 	FROM vmastat_vmas GROUP BY pid ORDER BY pid');
 is($out, "$pm|4|" . (1000 * $kb) . "|text,data,bss,shared\n4000001|4|" . (1000 * $kb) . "|text,data,bss,shared",
@@ -138,7 +161,6 @@ is($out, "$pm|4|" . (1000 * $kb) . "|text,data,bss,shared\n4000001|4|" . (1000 *
 is($out, '/usr/bin/fake program|' . (1024 * $kb) . '|' . (10 * $kb) . '|0|f||{rd,wr,mr,mw,me,ac}',
 	'a path with a space, and the fields this kernel prints');
 
-my ($ret, $err);
 ($ret, $out, $err) = query($root, 'SELECT count(*) FROM vmastat_vmas(4000003)');
 like($err, qr/WARNING:  PID 4000003 is not a PostgreSQL server process/,
 	'a process that exited while it was read is not reported');

@@ -42,8 +42,10 @@ plan skip_all =>
   unless defined $exporter_bin;
 die "queries file $queries is missing" unless -r $queries;
 
-my @metrics = qw(rss rss_anon rss_shmem pss uss swap writeable_private);
+my @metrics = qw(rss rss_anon rss_shmem pss uss swap writeable_private rss_peak);
 my @labels = qw(pid backend_type datname usename application_name);
+# per-process gauges that are not byte counts
+my @scores = qw(oom_score oom_score_adj);
 
 my $node = PostgreSQL::Test::Cluster->new('prometheus');
 $node->init;
@@ -127,14 +129,14 @@ sub read_vmastat
 		q{SELECT b.pid, b.backend_type, coalesce(a.datname::text, ''),
 		         coalesce(a.usename::text, ''), coalesce(a.application_name, ''),
 		         b.rss, b.rss_anon, b.rss_shmem, b.pss, b.uss, coalesce(b.swap, 0),
-		         b.writeable_private
+		         b.writeable_private, b.rss_peak, b.oom_score, b.oom_score_adj
 		  FROM vmastat_backends() AS b
 		      LEFT JOIN pg_stat_activity AS a ON a.pid = b.pid});
 	for my $line (split /\n/, $rows)
 	{
 		my @f = split /\|/, $line, -1;
 		my %row;
-		@row{ @labels, @metrics } = @f;
+		@row{ @labels, @metrics, @scores } = @f;
 		$now{process}{ $row{pid} } = \%row;
 	}
 	return \%now;
@@ -329,6 +331,34 @@ for my $metric (@metrics)
 	is(join("\n", @wrong), '', "vmastat_process_${metric}_bytes: the values of vmastat");
 }
 
+# The OOM figures of the listed processes: those of vmastat, and
+# oom_score_adj that of the kernel's file
+for my $metric (@scores)
+{
+	my $series = $scraped->{"vmastat_process_$metric"} // [];
+	my @wrong;
+	for my $s (@$series)
+	{
+		my $pid = $s->{labels}{pid} // '?';
+		my ($r0, $r1) = ($before->{process}{$pid}, $after->{process}{$pid});
+		next unless $r0 && $r1;
+		my ($lo, $hi) = sort { $a <=> $b } ($r0->{$metric}, $r1->{$metric});
+		# a busy backend's memory, and so its score, may move a point
+		($lo, $hi) = ($lo - 2, $hi + 2) if $busy{$pid};
+		push @wrong, "$pid: $s->{value} not in [$lo, $hi]"
+		  if $s->{value} < $lo || $s->{value} > $hi;
+		if ($metric eq 'oom_score_adj')
+		{
+			my $kernel = slurp_file("/proc/$pid/oom_score_adj") + 0;
+			push @wrong, "$pid: $s->{value}, the kernel says $kernel" if $s->{value} != $kernel;
+		}
+	}
+	is_deeply([ sort { $a <=> $b } map { $_->{labels}{pid} } @$series ],
+		[ sort { $a <=> $b } keys %expected ],
+		"vmastat_process_$metric: the listed processes");
+	is(join("\n", @wrong), '', "vmastat_process_$metric: the values of vmastat");
+}
+
 # The test's own sessions held still: exactly the values of vmastat, every
 # metric, for those listed
 my %value;
@@ -382,6 +412,55 @@ for my $m (qw(rss_anon swap writeable_private))
 	}
 	is(join("\n", @wrong), '', "vmastat_backend_type_${m}_bytes: the sums of vmastat");
 }
+
+# Per backend type, the highest peak and score
+for my $m (qw(rss_peak oom_score))
+{
+	my $name = $m eq 'rss_peak' ? 'vmastat_backend_type_rss_peak_max_bytes'
+	  : 'vmastat_backend_type_oom_score_max';
+	my %range;
+	for my $r0 (values %{ $before->{process} })
+	{
+		my $r1 = $after->{process}{ $r0->{pid} } // $r0;
+		my ($lo, $hi) = sort { $a <=> $b } ($r0->{$m}, $r1->{$m});
+		($lo, $hi) = ($lo / 2, 2 * $hi + 2) if $busy{ $r0->{pid} };
+		my $t = $range{ $r0->{backend_type} } //= [ 0, 0 ];
+		$t->[0] = $lo if $lo > $t->[0];
+		$t->[1] = $hi if $hi > $t->[1];
+	}
+	my @wrong;
+	for my $s (@{ $scraped->{$name} // [] })
+	{
+		my $t = $range{ $s->{labels}{backend_type} } // [ -1, -1 ];
+		push @wrong, "$s->{labels}{backend_type}: $s->{value} outside [$t->[0], $t->[1]]"
+		  if $s->{value} < $t->[0] || $s->{value} > $t->[1];
+	}
+	is(scalar @{ $scraped->{$name} // [] }, scalar keys %range, "$name: one series per backend type");
+	is(join("\n", @wrong), '', "$name: the maximum of vmastat");
+}
+
+# Totals per database and per user: every process counted once per level,
+# and the pss of the database and of the user series add up to the cluster
+my %count;
+for my $r (values %{ $before->{process} })
+{
+	$count{cluster}{''}++;
+	$count{database}{ $r->{datname} }++;
+	$count{user}{ $r->{usename} }++;
+}
+my (%got_count, %pss);
+for my $s (@{ $scraped->{vmastat_totals_processes} // [] })
+{
+	$got_count{ $s->{labels}{level} }{ $s->{labels}{name} } = $s->{value};
+}
+for my $s (@{ $scraped->{vmastat_totals_pss_bytes} // [] })
+{
+	$pss{ $s->{labels}{level} } += $s->{value};
+}
+is_deeply(\%got_count, \%count, 'vmastat_totals_processes: every process, per database and per user');
+ok($pss{cluster} > 0 && $pss{database} == $pss{cluster} && $pss{user} == $pss{cluster},
+	'vmastat_totals_pss_bytes: the databases and the users add up to the cluster')
+  or diag(explain \%pss);
 
 # Leak suspects: the rows of vmastat_leaks, with their rate
 is($scraped->{vmastat_leaks_suspects}[0]{value}, scalar keys %$leaks,

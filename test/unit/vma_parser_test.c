@@ -156,6 +156,8 @@ static const TestField status_names[] = {
 	{"VmStk", STATUS_VM_STK, true},
 	{"VmSwap", STATUS_VM_SWAP, true},
 	{"HugetlbPages", STATUS_HUGETLB_PAGES, true},
+	{"VmPeak", STATUS_VM_PEAK, true},
+	{"VmHWM", STATUS_VM_HWM, true},
 	{NULL, 0, false}
 };
 
@@ -732,6 +734,14 @@ test_capture(const char *name, bool has_status)
 		CHECK_EQ(st.value[STATUS_VM_DATA], vm_data);
 		CHECK_EQ(st.value[STATUS_VM_DATA], vm_data_perms);
 		CHECK_EQ(st.value[STATUS_VM_STK], vm_stk);
+		/* the kernel prints the peaks as the maximum of the mark and now */
+		CHECK(st.value[STATUS_VM_PEAK] >= st.value[STATUS_VM_SIZE]);
+		CHECK(st.value[STATUS_VM_HWM] >= st.value[STATUS_VM_RSS]);
+		if (strcmp(name, "pg_backend") == 0)
+		{
+			CHECK_EQ(st.value[STATUS_VM_PEAK], KB(219616));
+			CHECK_EQ(st.value[STATUS_VM_HWM], KB(17824));
+		}
 		if (pr.n == 1)
 			CHECK_EQ(st.value[STATUS_HUGETLB_PAGES],
 					 pr.vmas[0].value[VMA_SHARED_HUGETLB] +
@@ -1593,8 +1603,11 @@ test_status(void)
 	CHECK(vmastat_status_parse(t.data, t.len, &st, &error, &line));
 	/* RssAnon, RssFile, RssShmem and HugetlbPages came with kernel 4.5 */
 	CHECK_EQ(st.present, BIT(STATUS_PPID) | BIT(STATUS_VM_SIZE) | BIT(STATUS_VM_RSS) |
-			 BIT(STATUS_VM_DATA) | BIT(STATUS_VM_STK) | BIT(STATUS_VM_SWAP));
+			 BIT(STATUS_VM_DATA) | BIT(STATUS_VM_STK) | BIT(STATUS_VM_SWAP) |
+			 BIT(STATUS_VM_PEAK) | BIT(STATUS_VM_HWM));
 	CHECK_EQ(st.value[STATUS_PPID], 2790);
+	CHECK_EQ(st.value[STATUS_VM_PEAK], KB(228744));
+	CHECK_EQ(st.value[STATUS_VM_HWM], KB(9016));
 	CHECK_EQ(st.value[STATUS_VM_SIZE], KB(228740));
 	CHECK_EQ(st.value[STATUS_VM_RSS], KB(9012));
 	CHECK_EQ(st.value[STATUS_VM_DATA], KB(1460));

@@ -19,7 +19,8 @@ ORDER BY 1;
 SELECT attrelid::regclass AS view, attnum, attname, atttypid::regtype
 FROM pg_attribute
 WHERE attrelid IN ('vmastat_vmas'::regclass, 'vmastat_activity'::regclass,
-                   'vmastat_kinds'::regclass)
+                   'vmastat_kinds'::regclass, 'vmastat_oom'::regclass,
+                   'vmastat_totals'::regclass)
   AND attnum > 0
 ORDER BY attrelid::regclass::text, attnum;
 
