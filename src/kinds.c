@@ -66,7 +66,7 @@ kind_scan_begin(ProcScan *state, FunctionCallInfo fcinfo)
 		types[c] = INT8OID;
 	types[KIND_COL_PID] = INT4OID;
 	types[KIND_COL_KIND] = TEXTOID;
-	vmastat_process_scan_begin(state, fcinfo, types, KIND_NUM_COLS);
+	vmastat_process_scan_begin(state, fcinfo, types, KIND_NUM_COLS, 0);
 }
 
 /* Adds one mapping to the sums of its kind */
