@@ -6,9 +6,10 @@
 # A throwaway cluster is started from a shell already in a new memory
 # cgroup limited to 1.5 GB, so that the postmaster and every child are in
 # it.  Every cgroup figure of vmastat_system is checked against the
-# cgroup's own files, read just before and just after the query.  Then the
-# limit is lowered to a little above the usage and a backend allocates past
-# it (the test module test/leak): the kernel's OOM killer ends it, the
+# cgroup's own files, read just before and just after the query.  Then a
+# session holds 200 MB (the test module test/leak), vmastat_oom must rank it
+# first, the limit is lowered to a little above the usage and the session
+# allocates past it: the kernel's OOM killer ends that very session, the
 # postmaster restarts the cluster, and cgroup_oom_kills has counted the
 # kill, as memory.oom_control says.
 #
@@ -152,13 +153,30 @@ if [ "$((limit - usage))" -lt "$mem_available" ]; then
 		$((limit - a_usage)) $((16 * MiB))
 fi
 
-# -- an OOM kill inside the cgroup
+# -- an OOM kill inside the cgroup, of the process vmastat_oom ranks first:
+# a session that holds 200 MB, fed through a pipe so that it stays open
+mkfifo "$work/leaker.in"
+chown "$test_user" "$work/leaker.in"
+as_user "$bindir/psql" -X -q -At -h "$work" -p "$port" -d postgres \
+	<"$work/leaker.in" >"$work/leaker.out" 2>&1 &
+exec 3>"$work/leaker.in"
+echo "SELECT pg_backend_pid(); SELECT vmastat_test_leak(200 * 1024 * 1024);" >&3
+for _ in $(seq 600); do
+	[ "$(wc -l <"$work/leaker.out")" -ge 2 ] && break
+	sleep 0.1
+done
+leaker=$(head -1 "$work/leaker.out")
+check 'vmastat_oom ranks the session holding 200 MB first' "$leaker" \
+	"$(sql 'SELECT pid FROM vmastat_oom WHERE kill_order = 1')"
+
 kills_before=$(oom_kills)
 low=$(($(cat "$cg/memory.usage_in_bytes") + 64 * MiB))
 echo "$low" >"$cg/memory.limit_in_bytes"
 [ -z "$memsw" ] || echo "$low" >"$cg/memory.memsw.limit_in_bytes"
-# the backend is killed, so psql fails; what matters is the counter
-sql 'SELECT vmastat_test_leak(256 * 1024 * 1024)' >/dev/null 2>&1 || true
+# the session allocates past the limit and is killed; its psql then ends
+echo "SELECT vmastat_test_leak(256 * 1024 * 1024);" >&3
+exec 3>&-
+wait || true
 # the limit goes back up before the cluster restarts into it
 [ -z "$memsw" ] || echo "$limit" >"$cg/memory.memsw.limit_in_bytes"
 echo "$limit" >"$cg/memory.limit_in_bytes"
@@ -173,10 +191,11 @@ else
 	echo "FAIL: memory.oom_control counted no OOM kill ($kills_before -> $kills_after)"
 	failed=1
 fi
-if grep -q 'was terminated by signal 9' "$work/postmaster.log"; then
-	echo "ok - the postmaster saw a child killed and restarted the cluster"
+if grep -q "server process (PID $leaker) was terminated by signal 9" "$work/postmaster.log"; then
+	echo "ok - the kernel killed the process vmastat_oom ranked first ($leaker), and the cluster restarted"
 else
-	echo "FAIL: the server log tells of no child killed by signal 9"
+	echo "FAIL: the server log tells of no kill of $leaker by signal 9:"
+	grep 'terminated by signal' "$work/postmaster.log" || true
 	failed=1
 fi
 check 'the postmaster survived' "$pm" "$(head -1 "$work/data/postmaster.pid")"
