@@ -44,4 +44,12 @@
 #define VMASTAT_BGWORKER_INTERRUPTIBLE 0
 #endif
 
+/*
+ * transaction_timeout exists from 17 on; the sampler overrides it, as it
+ * overrides the other timeouts a database owner could set for it.
+ */
+#if PG_VERSION_NUM >= 170000
+#define VMASTAT_HAVE_TRANSACTION_TIMEOUT 1
+#endif
+
 #endif							/* VMASTAT_COMPAT_H */

@@ -143,6 +143,8 @@ vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 	{
 		ssize_t		nread;
 
+		/* the kernel walks page tables for smaps: a big one takes a while */
+		CHECK_FOR_INTERRUPTS();
 		enlargeStringInfo(buf, READ_CHUNK);
 		nread = read(fd, buf->data + buf->len, buf->maxlen - buf->len - 1);
 		if (nread < 0)

@@ -29,6 +29,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "compat.h"
 #include "fmgr.h"
 #include "guc.h"
 #include "miscadmin.h"
@@ -255,7 +256,10 @@ next_sample_in(const SamplerState *st, TimestampTz at)
 /*
  * What the database owner may have set for this session with ALTER
  * DATABASE ... SET, the sampler overrides: a search_path that would let the
- * owner's objects run as superuser, and a lock wait without end.
+ * owner's objects run as superuser, a lock wait without end, and what would
+ * turn every sample into a FATAL exit, which the launcher answers with an
+ * immediate restart (exit_on_error, transaction_timeout) or cut every
+ * sample short (statement_timeout).
  */
 static void
 pin_session_settings(void)
@@ -264,6 +268,13 @@ pin_session_settings(void)
 					PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("lock_timeout", SAMPLER_LOCK_TIMEOUT,
 					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("exit_on_error", "off", PGC_SUSET, PGC_S_OVERRIDE);
+#ifdef VMASTAT_HAVE_TRANSACTION_TIMEOUT
+	SetConfigOption("transaction_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+#endif
 }
 
 void

@@ -370,6 +370,7 @@ read_cgroup(SystemRow *row, StringInfo buf)
 	char		dir[MAXPGPATH];
 	int			version;
 	const char *path;
+	text	   *cgroup_path;
 	size_t		pathlen;
 
 	snprintf(name, sizeof(name), "%d/cgroup", PostmasterPid);
@@ -384,7 +385,11 @@ read_cgroup(SystemRow *row, StringInfo buf)
 				 errmsg("the memory cgroup path of the postmaster is too long")));
 	row->values[COL_CGROUP_VERSION] = Int32GetDatum(version);
 	row->nulls[COL_CGROUP_VERSION] = false;
-	row->values[COL_CGROUP_PATH] = PointerGetDatum(cstring_to_text_with_len(path, (int) pathlen));
+	/* cgroup names are chosen by whoever made them: any bytes */
+	cgroup_path = palloc(VARHDRSZ + 4 * pathlen);
+	SET_VARSIZE(cgroup_path,
+				VARHDRSZ + vmastat_clean_text(VARDATA(cgroup_path), path, pathlen));
+	row->values[COL_CGROUP_PATH] = PointerGetDatum(cgroup_path);
 	row->nulls[COL_CGROUP_PATH] = false;
 	if (version == 2)
 		read_cgroup_v2(row, dir, buf);

@@ -194,5 +194,36 @@ is( $node->safe_psql('vmdb',
 	'20',
 	'a superuser sets a leak threshold');
 
+# Settings the database owner can set that would end every sample with
+# FATAL (exit_on_error, and transaction_timeout from 17 on) or cut it short
+# (statement_timeout): the sampler overrides them, so it neither dies nor
+# is started again and again
+my $version = $node->safe_psql('postgres', "SELECT current_setting('server_version_num')::int");
+my @fatal_settings = ("exit_on_error = on", "statement_timeout = '1ms'");
+push @fatal_settings, "transaction_timeout = '1ms'" if $version >= 170000;
+foreach my $setting (@fatal_settings)
+{
+	$node->safe_psql('vmdb', "ALTER DATABASE vmdb SET $setting", extra_params => [ '-U', 'dbowner' ]);
+}
+# the test's own sessions in vmdb keep the defaults
+local $ENV{PGOPTIONS} = '-c exit_on_error=off -c statement_timeout=0'
+  . ($version >= 170000 ? ' -c transaction_timeout=0' : '');
+my $sampler_pid = $node->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'");
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($sampler_pid)");
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'vmastat sampler' AND pid <> $sampler_pid"
+) or die 'the sampler did not come back';
+my $restarted = $node->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'");
+$before = samples();
+ok(samples_reach($before + 3),
+	'samples arrive although the database sets ' . join(', ', @fatal_settings));
+is( $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'"),
+	$restarted,
+	'and the same sampler takes them: it never exited');
+$node->safe_psql('vmdb', 'ALTER DATABASE vmdb RESET ALL', extra_params => [ '-U', 'dbowner' ]);
+
 $node->stop('fast');
 done_testing();
