@@ -104,7 +104,9 @@ sub within
 		'overcommit_memory is /proc/sys/vm/overcommit_memory');
 	is($row->{overcommit_ratio}, first_line('/proc/sys/vm/overcommit_ratio'),
 		'overcommit_ratio is /proc/sys/vm/overcommit_ratio');
-	my ($thp) = first_line('/sys/kernel/mm/transparent_hugepage/enabled') =~ /\[(\w+)\]/;
+	# a chroot or container may have no /sys: then the figure is NULL
+	my $thp_file = '/sys/kernel/mm/transparent_hugepage/enabled';
+	my ($thp) = -r $thp_file ? first_line($thp_file) =~ /\[(\w+)\]/ : (undef);
 	is($row->{thp_mode}, $thp, 'thp_mode is the bracketed word of transparent_hugepage/enabled');
 
 	my ($size, $used) = (split /\s+/, (split /\n/, `df -B1 --output=size,used /dev/shm`)[1])[ -2, -1 ];
