@@ -258,7 +258,8 @@ my ($group_pss, $group_processes, $dsm_pss) = split /\|/, $sampler->query_safe(
 	q{SELECT group_pss, group_processes, dsm_pss FROM samples
 	  WHERE dsm_pss IS NOT NULL ORDER BY dsm_pss DESC, n LIMIT 1});
 note("samples: $n, hash table $hash_kb kB, dsm pss $dsm_pss, group pss $group_pss of $group_processes processes");
-cmp_ok($group_processes, '>=', 3, 'the group was sampled with its workers');
+# a worker that finished its share may have exited by the largest sample
+cmp_ok($group_processes, '>=', 2, 'the group was sampled with its workers');
 # EXPLAIN counts the bytes the hash table allocated, PSS the pages touched;
 # runs on this machine measured 0.6% to 12% above EXPLAIN's figure
 ok(abs($dsm_pss - $hash_kb * 1024) <= 0.15 * $hash_kb * 1024,
