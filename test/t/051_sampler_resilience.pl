@@ -272,7 +272,7 @@ reload_with("vmastat.database = 'broken'");
 $node->wait_for_log(qr/FATAL:  .*database "broken"/, $offset);
 sleep(12);
 my @starts = slurp_file($node->logfile, $offset) =~
-  /^\S+ (\d\d):(\d\d):(\d\d\.\d+) \S+ \[\d+\] (?:\S.*? )?FATAL:  .*database "broken"/mg;
+  /^\S+ (\d\d):(\d\d):(\d\d\.\d+) \S+ [^\[\n]*\[\d+\] (?:\S.*? )?FATAL:  .*database "broken"/mg;
 my @times;
 while (my ($h, $m, $s) = splice(@starts, 0, 3))
 {
