@@ -882,7 +882,7 @@ ranked AS (
     SELECT p.*,
            pg_catalog.row_number() OVER (
                ORDER BY p.oom_score_adj OPERATOR(pg_catalog.=) '-1000'::integer,
-                        p.oom_score DESC, p.charged DESC, p.pid) AS n
+                        p.oom_score DESC NULLS LAST, p.charged DESC NULLS LAST, p.pid) AS n
     FROM p
 )
 SELECT r.pid, r.backend_type, r.oom_score, r.oom_score_adj, r.owned, r.pss,
@@ -914,7 +914,7 @@ COMMENT ON COLUMN @extschema@.vmastat_oom.oom_score IS 'the OOM killer''s badnes
 COMMENT ON COLUMN @extschema@.vmastat_oom.oom_score_adj IS 'adjustment of the badness, /proc/PID/oom_score_adj: -1000 never killed, 1000 killed first';
 COMMENT ON COLUMN @extschema@.vmastat_oom.owned IS 'memory the process owns in bytes, rss_anon + swap';
 COMMENT ON COLUMN @extschema@.vmastat_oom.pss IS 'proportional set size in bytes (from smaps_rollup)';
-COMMENT ON COLUMN @extschema@.vmastat_oom.kill_order IS 'estimated order in which the OOM killer would pick the server processes, 1 first: by oom_score, ties by larger rss + swap, then pid; NULL if exempt (oom_score_adj -1000)';
+COMMENT ON COLUMN @extschema@.vmastat_oom.kill_order IS 'estimated order in which the OOM killer would pick the server processes, 1 first: by oom_score (those whose score cannot be read last), ties by larger rss + swap, then pid; NULL if exempt (oom_score_adj -1000)';
 COMMENT ON COLUMN @extschema@.vmastat_oom.setup_ok IS 'whether the process is set up as PostgreSQL recommends on Linux: postmaster at oom_score_adj -1000, children above it';
 COMMENT ON COLUMN @extschema@.vmastat_oom.setup_note IS 'what is wrong with the setup, NULL if nothing';
 
