@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -30,6 +31,7 @@
 #include "scan.h"
 #include "storage/fd.h"
 #include "sys_parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(vmastat_system_info);
@@ -439,6 +441,24 @@ compute_headroom(SystemRow *row)
 }
 
 /*
+ * As for the readers of server processes (scan.c), the grant to
+ * pg_read_all_stats is checked here too: EXECUTE granted to another role by
+ * mistake must not show it the host's and the cgroup's figures.
+ */
+static void
+check_privileges(void)
+{
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read the memory figures of the host and of the server's cgroup"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read them.",
+						   "pg_read_all_stats"),
+				 errhint("Grant the role \"%s\" or \"%s\" to the user.",
+						 "pg_monitor", "pg_read_all_stats")));
+}
+
+/*
  * vmastat_system_info(): the row of the view vmastat_system.
  */
 Datum
@@ -448,6 +468,7 @@ vmastat_system_info(PG_FUNCTION_ARGS)
 	SystemRow	row;
 	StringInfoData buf;
 
+	check_privileges();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	vmastat_check_row_type(fcinfo, tupdesc, column_types, NCOLUMNS);
