@@ -855,7 +855,7 @@ COMMENT ON COLUMN @extschema@.vmastat_system.psi_some_avg10 IS 'percentage of th
 COMMENT ON COLUMN @extschema@.vmastat_system.psi_some_avg60 IS 'as psi_some_avg10, over the last 60 seconds';
 COMMENT ON COLUMN @extschema@.vmastat_system.psi_full_avg10 IS 'percentage of the last 10 seconds in which all tasks of the cgroup stalled on memory (v2 memory.pressure); NULL without PSI';
 COMMENT ON COLUMN @extschema@.vmastat_system.psi_full_avg60 IS 'as psi_full_avg10, over the last 60 seconds';
-COMMENT ON COLUMN @extschema@.vmastat_system.headroom IS 'bytes left: the smallest of cgroup_limit - cgroup_usage, mem_available and, when overcommit_memory is 2, commit_limit - committed_as';
+COMMENT ON COLUMN @extschema@.vmastat_system.headroom IS 'bytes left: the smallest of what the cgroup and each of its ancestors leave (the smaller of memory.max and memory.high, less usage without inactive page cache), mem_available and, when overcommit_memory is 2, commit_limit - committed_as';
 COMMENT ON COLUMN @extschema@.vmastat_system.headroom_by IS 'which bound gives headroom: cgroup, host or commit';
 
 REVOKE ALL ON FUNCTION @extschema@.vmastat_system_info() FROM PUBLIC;
