@@ -17,9 +17,10 @@
  * another user since it was listed.  Server processes run as this user, so
  * their files open; permission denied on another PID's directory or status
  * therefore means "not a server process", and the PID is left out like one
- * that exited.  The postmaster's files are always read with errors raised,
- * so that a /proc that hides even our own processes (hidepid, a security
- * policy) still gives the error and its hint.
+ * that exited.  The files of the postmaster and of this backend are always
+ * read with errors raised, so that a /proc that hides even our own
+ * processes (hidepid, a security policy) still gives the error and its
+ * hint.
  *
  * src/procfs.c
  *
@@ -265,7 +266,8 @@ vmastat_procfs_is_server_process(const ProcStatus *status, int pid)
  * status is read for the check, a file anyone may read: the PID may have
  * been reused by a process of another user, whose other files cannot be
  * opened, or whose directory may not even be (hidepid): permission denied
- * is "not a server process" for any PID but the postmaster's.  Once the
+ * is "not a server process" for any PID but the postmaster's and this
+ * backend's, which are certainly server processes.  Once the
  * check has passed through the handle, every file opened through it is
  * this process's or none (see ProcHandle).  buf and status receive the
  * status read.
@@ -274,7 +276,7 @@ bool
 vmastat_procfs_open_server_process(ProcHandle *handle, int pid, StringInfo buf,
 						   ProcStatus *status)
 {
-	bool		foreign_ok = pid != PostmasterPid;
+	bool		foreign_ok = pid != PostmasterPid && pid != MyProcPid;
 
 	if (pid <= 0 || !open_dir(handle, pid, foreign_ok))
 		return false;
