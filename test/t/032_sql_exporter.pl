@@ -191,6 +191,10 @@ END
 	$exporter->kill_kill(grace => 5) if $exporter;
 }
 
+# the row of vmastat_totals for the processes without a user (none busy)
+my $totals_query = q{SELECT processes, pss, pss_shmem, uss, owned FROM vmastat_totals
+                     WHERE level = 'user' AND usename IS NULL};
+
 # One run of the exporter between two reads
 sub one_run
 {
@@ -211,6 +215,7 @@ sub one_run
 	}
 	die "the exporter did not connect, see $exporter_log" unless $waiting;
 	my $before = read_vmastat();
+	my $totals0 = $reader->query_safe($totals_query);
 	$reader->query_safe("SELECT pg_advisory_unlock($lock_key)");
 	my $scraped;
 	$deadline = time + $PostgreSQL::Test::Utils::timeout_default;
@@ -227,6 +232,7 @@ sub one_run
 	}
 	die "the exporter served no vmastat_system, see $exporter_log" unless $scraped->{sql_vmastat_system};
 	my $after = read_vmastat();
+	my $totals1 = $reader->query_safe($totals_query);
 	my $system = $reader->query_safe(
 		q{SELECT mem_total, swap_total, commit_limit, cgroup_limit, cgroup_high,
 		         overcommit_memory, headroom_by FROM vmastat_system});
@@ -235,7 +241,7 @@ sub one_run
 		         coalesce(usename::text, ''), coalesce(application_name, ''),
 		         (anon_rate / 60.0)::float8, anon_last, anon_delta
 		  FROM (SELECT DISTINCT ON (pid) * FROM vmastat_leaks ORDER BY pid, anon_rate DESC) AS l});
-	return ($before, $scraped, $after, $system, $leaks);
+	return ($before, $scraped, $after, $system, $leaks, $totals0, $totals1);
 }
 
 # Stops the exporter, and waits until its backend has exited: an exiting
@@ -258,11 +264,11 @@ sub stop_exporter
 # the reader's first queries, before anything is compared
 read_vmastat();
 
-my ($before, $scraped, $after, $system_row, $leak_rows, %busy);
+my ($before, $scraped, $after, $system_row, $leak_rows, $totals0, $totals1, %busy);
 my $stable;
 for my $attempt (1 .. 5)
 {
-	($before, $scraped, $after, $system_row, $leak_rows) = one_run();
+	($before, $scraped, $after, $system_row, $leak_rows, $totals0, $totals1) = one_run();
 	%busy = map { $_ => 1 } grep {
 		$before->{$_}{application_name} =~ /^vmastat_(exporter|test_reader)$/
 	} keys %$before;
@@ -378,12 +384,18 @@ for my $col (qw(pss_bytes pss_shmem_bytes uss_bytes owned_bytes))
 		"sql_vmastat_totals $col: the databases and the users add up to the cluster")
 	  or diag(explain \%sum);
 }
-my ($aux0, $aux1) = (0, 0);
-$aux0 += $before->{ $_->{pid} }{pss} for grep { $_->{usename} eq '' } values %$after;
-$aux1 += $_->{pss} for grep { $_->{usename} eq '' } values %$after;
-my $aux = $totals->{'user|'}{pss_bytes} // -1;
-ok(($aux >= $aux0 && $aux <= $aux1) || ($aux >= $aux1 && $aux <= $aux0),
-	"sql_vmastat_totals: pss of the processes without a user, $aux, as read ($aux0, $aux1)");
+# the processes without a user (the postmaster and auxiliary processes):
+# every column between the two reads of vmastat_totals
+my @t0 = split /\|/, $totals0;
+my @t1 = split /\|/, $totals1;
+my @cols = qw(processes pss_bytes pss_shmem_bytes uss_bytes owned_bytes);
+for my $i (0 .. $#cols)
+{
+	my ($lo, $hi) = sort { $a <=> $b } ($t0[$i] // 0, $t1[$i] // 0);
+	my $v = $totals->{'user|'}{ $cols[$i] } // -1;
+	ok($v >= $lo && $v <= $hi && $hi > 0,
+		"sql_vmastat_totals $cols[$i] of the processes without a user: $v, vmastat_totals read $lo and $hi");
+}
 
 # Leak suspects: the rows of vmastat_leaks
 my %leak;
