@@ -301,7 +301,9 @@ my @shared_moved = grep {
 } keys %$before;
 note('pss or uss lowered by the busy backends during the run: ' . (@shared_moved ? "@shared_moved" : 'none'));
 is(scalar keys %busy, 2, 'the exporter and reader backends are known');
-my @failed = grep { $_->{value} != 0 } @{ $scraped->{sql_exporter_last_scrape_failed} // [] };
+my $status = $scraped->{sql_exporter_last_scrape_failed} // [];
+is(scalar @$status, scalar @queries, 'the exporter tells how each query went');
+my @failed = grep { $_->{value} != 0 } @$status;
 is(scalar @failed, 0, 'every query ran') or diag(explain \@failed);
 
 # Per process: the listing rule and the values.  A busy backend may rank
