@@ -211,10 +211,10 @@ install_packages() {
 		clang libclang-rt-$clang_version-dev
 		postgresql-$version postgresql-server-dev-$version"
 	# Where the suite has them: JIT (a package of its own from 18 on, only
-	# recommended) and pg_cron, whose test skips without it.  Not the
-	# Prometheus exporter: from 0.12 on it opens a connection of its own for
-	# each scrape, which the exporter test does not expect.
-	for optional in "postgresql-$version-jit" "postgresql-$version-cron"; do
+	# recommended), pg_cron and the Prometheus exporters, whose tests skip
+	# without them.
+	for optional in "postgresql-$version-jit" "postgresql-$version-cron" \
+		prometheus-postgres-exporter prometheus-sql-exporter; do
 		if in_chroot "$root" apt-cache show "$optional" >/dev/null 2>&1; then
 			pkgs="$pkgs $optional"
 		fi
@@ -234,7 +234,7 @@ install_packages() {
 prepare_chroot() {
 	local root=$1 suite=$2 version=$3 base=$2 recipe
 	[ "$suite" = experimental ] && base=sid
-	recipe="$suite $mirror postgresql-$version +jit +cron"
+	recipe="$suite $mirror postgresql-$version +jit +cron +exporters"
 	if [ ! -e "$root/.vmastat-matrix-base" ]; then
 		release_chroot "$root"
 		rm -rf --one-file-system "$root"

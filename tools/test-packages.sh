@@ -14,9 +14,9 @@
 # Required: the server and its development files, a C toolchain, clang with
 # its runtime (sanitizers, libFuzzer), Perl's IPC::Run (TAP), procps (pmap)
 # and smem (oracles).  Where the distribution has them: pg_cron and JIT, and
-# the Prometheus exporter in versions before 0.12, which the exporter test
-# expects (later ones open a connection of their own for each scrape).
-# The tests that need an optional package skip without it.
+# the Prometheus exporters the integration files are tested with
+# (prometheus-postgres-exporter and prometheus-sql-exporter).  The tests
+# that need an optional package skip without it.
 #
 set -euo pipefail
 
@@ -70,15 +70,10 @@ clang_version=$(apt-cache depends clang 2>/dev/null |
 wanted=(build-essential perl libipc-run-perl procps smem clang
 	"postgresql-$major" "postgresql-server-dev-$major")
 [ -z "$clang_version" ] || wanted+=("libclang-rt-$clang_version-dev")
-for optional in "postgresql-$major-cron" "postgresql-$major-jit"; do
+for optional in "postgresql-$major-cron" "postgresql-$major-jit" \
+	prometheus-postgres-exporter prometheus-sql-exporter; do
 	available "$optional" && wanted+=("$optional")
 done
-exporter=$(apt-cache policy prometheus-postgres-exporter 2>/dev/null |
-	sed -n 's/^ *Candidate: //p')
-if [ -n "$exporter" ] && [ "$exporter" != "(none)" ] &&
-	dpkg --compare-versions "$exporter" lt 0.12; then
-	wanted+=(prometheus-postgres-exporter)
-fi
 
 missing=()
 for package in "${wanted[@]}"; do

@@ -8,7 +8,9 @@
 # this test's reader) are measured by the scrape at another moment than by
 # the reads and get a tolerance.  The listed processes follow the
 # cardinality rule, the per-type sums count every process, and the leak
-# suspects are those of vmastat_leaks.
+# suspects are those of vmastat_leaks.  Exporters from 0.12 on also open a
+# connection for each scrape; its backend exists only during the scrape,
+# and the checks bound what it can change (see "transient").
 use strict;
 use warnings;
 
@@ -187,6 +189,27 @@ sub parse_metrics
 	return \%series;
 }
 
+# Exporters from 0.12 on have collectors of their own, which open a new
+# connection for each scrape: a backend forked during the scrape, which
+# the queries may or may not see, and whose fork moves the pss of every
+# process that shares pages with the postmaster.  The test turns them all
+# off (the flags the exporter's --help lists), as a deployment that wants
+# only vmastat's metrics does; 0.11 lists only collectors that run on the
+# exporter's own connection.
+my ($help_out, $help_err) = ('', '');
+IPC::Run::run([ $exporter_bin, '--help' ], '>', \$help_out, '2>', \$help_err);
+my @no_collectors =
+  map { "--no-collector.$_" } ("$help_out$help_err" =~ /^\s+--(?:\[no-\])?collector\.([a-z_]+)\s/mg);
+# Even with no collector, 0.12 and later connect for each scrape (to ask
+# the server's version): that backend, forked while the exporter's queries
+# run, is checked with the bounds below ("transient")
+my ($version_out, $version_err) = ('', '');
+IPC::Run::run([ $exporter_bin, '--version' ], '>', \$version_out, '2>', \$version_err);
+my ($major, $minor) = "$version_out$version_err" =~ /version (\d+)\.(\d+)/
+  or die "cannot tell the version of $exporter_bin: $version_out$version_err";
+my $per_scrape = $major > 0 || $minor >= 12;
+note("exporter $major.$minor, a connection per scrape: " . ($per_scrape ? 'yes' : 'no'));
+
 # Start the exporter; stop it at the end, also when the test dies
 my $http = HTTP::Tiny->new(timeout => 60);
 my $port = PostgreSQL::Test::Cluster::get_free_port();
@@ -204,7 +227,7 @@ END
 	$exporter = IPC::Run::start(
 		[
 			$exporter_bin, "--web.listen-address=127.0.0.1:$port",
-			"--extend.query-path=$queries"
+			"--extend.query-path=$queries", @no_collectors
 		],
 		'<', \undef, '>', $exporter_log, '2>&1');
 }
@@ -283,6 +306,34 @@ cmp_ok(scalar @clients, '>', $top_clients, 'more client backends than are listed
 my %expected = map { $_->{pid} => 1 }
   (grep({ $_->{backend_type} ne 'client backend' } @procs),
 	@clients[ 0 .. $top_clients - 1 ]);
+
+# The exporter's connection for this scrape (0.12 and later): a server
+# process of the exporter's that neither read saw.  When it is listed it
+# takes the place of the smallest of the top client backends.
+my %transient;
+my $starting_types = qr/^(client backend|exporter postgres .*|)$/;
+for my $s (@{ $scraped->{vmastat_process_rss_bytes} // [] })
+{
+	my $l = $s->{labels};
+	next if $before->{process}{ $l->{pid} } || $after->{process}{ $l->{pid} };
+	note('not read: ' . join(', ', map { "$_=$l->{$_}" } sort keys %$l));
+	# while it starts, pg_stat_activity has no row for it yet, and its
+	# type is its process title, or none just after the fork
+	$transient{ $l->{pid} } = 1
+	  if $per_scrape
+	  && $l->{application_name} =~ /^(vmastat_exporter|)$/
+	  && $l->{usename} =~ /^(exporter|)$/
+	  && $l->{backend_type} =~ $starting_types;
+}
+ok(keys %transient <= 1, 'at most one connection of the exporter that the reads did not see')
+  or diag(explain \%transient);
+for my $s (@{ $scraped->{vmastat_process_rss_bytes} // [] })
+{
+	next unless $transient{ $s->{labels}{pid} };
+	delete $expected{ $clients[ $top_clients - 1 ]{pid} }
+	  if $s->{labels}{backend_type} eq 'client backend';
+	$expected{ $s->{labels}{pid} } = 1;
+}
 ok($expected{ $pid{holder} } && $expected{ $pid{leaker} },
 	'the two biggest test sessions are among them');
 
@@ -297,6 +348,8 @@ for my $metric (@metrics)
 		my $l = $s->{labels};
 		my $pid = $l->{pid} // '?';
 		$seen{$pid}++;
+		# measured by the scrape only, and chosen by its labels: a size
+		next if $transient{$pid} && $s->{value} >= 0;
 		my $r0 = $before->{process}{$pid};
 		my $r1 = $after->{process}{$pid};
 		if (!$r0 || !$r1)
@@ -314,7 +367,21 @@ for my $metric (@metrics)
 		}
 		my ($lo, $hi) = sort { $a <=> $b } ($r0->{$metric}, $r1->{$metric});
 		my $v = $s->{value};
-		if ($busy{$pid})
+		if ($per_scrape && ($metric eq 'pss' || $metric eq 'uss'))
+		{
+			# The exporter's connection for the scrape, a fork of the
+			# postmaster, may have mapped pages of this process at that
+			# moment: one more process on a page divides its share by m + 1
+			# instead of m, never less than half of it, and a page another
+			# process maps is not unique.  A busy backend may also grow.
+			my $floor = $metric eq 'pss' ? $lo / 2
+			  : $r0->{backend_type} eq 'postmaster' ? 0
+			  : $lo - $r1->{rss_shmem};
+			($floor, $hi) = ($floor < $lo / 2 ? $floor : $lo / 2, 2 * $hi) if $busy{$pid};
+			push @wrong, "$pid ($r0->{backend_type}, $r0->{application_name}): $v outside [$floor, $hi]"
+			  if $v < $floor || $v > $hi;
+		}
+		elsif ($busy{$pid})
 		{
 			# measured while it ran a query, and read while it did not
 			push @wrong, "$pid (busy): $v outside [$lo / 2, 2 * $hi]"
@@ -372,7 +439,8 @@ for my $name (@idle, 'holder', 'leaker', 'scanner')
 {
 	my $p = $pid{$name};
 	next unless $expected{$p};
-	my @differ = grep { !defined $value{$p}{$_} || $value{$p}{$_} != $before->{process}{$p}{$_} } @metrics;
+	my @differ = grep { !defined $value{$p}{$_} || $value{$p}{$_} != $before->{process}{$p}{$_} }
+	  grep { !$per_scrape || ($_ ne 'pss' && $_ ne 'uss') } @metrics;
 	is(join(',', @differ), '', "$name: every value exactly as vmastat reads it");
 	$exact++;
 }
@@ -395,9 +463,32 @@ for my $row (values %{ $before->{process} })
 }
 my %type_processes = map { $_->{labels}{backend_type} => $_->{value} }
   @{ $scraped->{vmastat_backend_type_processes} };
-is_deeply(\%type_processes, { map { $_ => $per_type{$_}{processes} } keys %per_type },
+# the exporter's connection for the scrape is a client backend when the
+# query ran while it existed; it is bounded like the exporter's own
+# backend, read after the scrape
+my $transient_clients = 0;
+my @starting = grep { !$per_type{$_} && $_ =~ $starting_types } keys %type_processes;
+if ($per_scrape && @starting == 1 && $type_processes{ $starting[0] } == 1)
+{
+	# counted under its process title
+	delete $type_processes{ $starting[0] };
+	$scraped->{$_} = [ grep { $_->{labels}{backend_type} ne $starting[0] } @{ $scraped->{$_} } ]
+	  for grep { /^vmastat_backend_type_/ } keys %$scraped;
+}
+elsif ($per_scrape && ($type_processes{'client backend'} // 0) == @clients + 1)
+{
+	$transient_clients = 1;
+	my $t = $per_type{'client backend'};
+	for my $m (qw(rss_anon swap writeable_private))
+	{
+		my ($own) = sort { $b <=> $a } map { $after->{process}{$_}{$m} // 0 } keys %busy;
+		$t->{"busy_$m"} += $own;
+	}
+}
+is_deeply(\%type_processes,
+	{ map { $_ => $per_type{$_}{processes} + ($_ eq 'client backend' ? $transient_clients : 0) } keys %per_type },
 	'vmastat_backend_type_processes counts every process');
-is($type_processes{'client backend'}, scalar @clients, 'all client backends are counted');
+is($type_processes{'client backend'}, @clients + $transient_clients, 'all client backends are counted');
 for my $m (qw(rss_anon swap writeable_private))
 {
 	my @wrong;
@@ -456,6 +547,18 @@ for my $s (@{ $scraped->{vmastat_totals_processes} // [] })
 for my $s (@{ $scraped->{vmastat_totals_pss_bytes} // [] })
 {
 	$pss{ $s->{labels}{level} } += $s->{value};
+}
+# with the exporter's connection for the scrape, when the query saw it
+# (before it has a row in pg_stat_activity: no database nor user)
+if ($per_scrape && $got_count{cluster}{''} == $count{cluster}{''} + 1)
+{
+	$count{cluster}{''}++;
+	for my $level ([ 'database', 'postgres' ], [ 'user', 'exporter' ])
+	{
+		my ($l, $name) = @$level;
+		my $key = ($got_count{$l}{$name} // 0) == ($count{$l}{$name} // 0) + 1 ? $name : '';
+		$count{$l}{$key}++;
+	}
 }
 is_deeply(\%got_count, \%count, 'vmastat_totals_processes: every process, per database and per user');
 ok($pss{cluster} > 0 && $pss{database} == $pss{cluster} && $pss{user} == $pss{cluster},

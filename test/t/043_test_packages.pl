@@ -28,4 +28,25 @@ ok(!$ok, 'a missing server fails the set-up for a user who cannot install');
 like($err, qr/sudo apt-get install -y --no-install-recommends .*postgresql-99 postgresql-server-dev-99/,
 	'and names the one command that installs what is missing');
 
+# the exporters the integration tests run, where apt knows them and they
+# are not installed yet
+for my $package (qw(prometheus-postgres-exporter prometheus-sql-exporter))
+{
+	my $policy = `apt-cache policy $package 2>/dev/null`;
+	my ($candidate) = $policy =~ /^\s*Candidate: (\S+)/m;
+	my ($installed) = $policy =~ /^\s*Installed: (\S+)/m;
+  SKIP:
+	{
+		skip "apt has no $package", 1 unless $candidate && $candidate ne '(none)';
+		if ($installed && $installed ne '(none)')
+		{
+			unlike($err, qr/ \Q$package\E( |$)/m, "$package is installed: not asked for");
+		}
+		else
+		{
+			like($err, qr/ \Q$package\E( |$)/m, "$package is asked for");
+		}
+	}
+}
+
 done_testing();
