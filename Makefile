@@ -7,6 +7,10 @@ OBJS = \
 	src/guc.o \
 	src/kinds.o \
 	src/launcher.o \
+	src/leak_model.o \
+	src/leak_sample.o \
+	src/leak_store.o \
+	src/leak_views.o \
 	src/procfs.o \
 	src/sampler.o \
 	src/scan.o \

@@ -24,6 +24,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "guc.h"
+#include "leak_model.h"
 #include "scan.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -38,7 +39,8 @@ char	   *vmastat_database = NULL;
 int			vmastat_history_keep = 86400;
 
 /* Thresholds of the leak rule, see vmastat_leaks() */
-static int	leak_min_rate_kb = 100;
+static int	leak_min_rate_kb = 10;
+static int	leak_min_growth_kb = 1024;
 static int	leak_min_samples = 10;
 static int	leak_min_span = 30;
 static double leak_min_r2 = 0.8;
@@ -119,7 +121,14 @@ define_leak_settings(void)
 							"Growth of owned memory, in kB per minute, from which a process is a leak suspect.",
 							NULL,
 							&leak_min_rate_kb,
-							100, 1, INT_MAX,
+							10, 1, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("vmastat.leak_min_growth",
+							"Growth of the memory a process holds throughout, from its first sample on, from which it can be a leak suspect.",
+							NULL,
+							&leak_min_growth_kb,
+							1024, 1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("vmastat.leak_min_samples",
@@ -182,17 +191,30 @@ vmastat_sample_interval_ms(void)
 }
 
 /*
+ * The thresholds of the leak rule, as this session sees them.
+ */
+void
+vmastat_leak_rule(LeakRule *rule)
+{
+	rule->min_rate = (double) leak_min_rate_kb * 1024;
+	rule->min_growth = (double) leak_min_growth_kb * 1024;
+	rule->min_samples = leak_min_samples;
+	rule->min_span = leak_min_span;
+	rule->min_r2 = leak_min_r2;
+}
+
+/*
  * The thresholds of the leak rule, for the SQL functions.
  */
 Datum
 vmastat_leak_settings(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	Interval   *span = palloc0(sizeof(Interval));
 
-	static const Oid types[4] = {INT8OID, INT4OID, INTERVALOID, FLOAT8OID};
+	static const Oid types[5] = {INT8OID, INT4OID, INTERVALOID, FLOAT8OID, INT8OID};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -202,5 +224,6 @@ vmastat_leak_settings(PG_FUNCTION_ARGS)
 	values[1] = Int32GetDatum(leak_min_samples);
 	values[2] = IntervalPGetDatum(span);
 	values[3] = Float8GetDatum(leak_min_r2);
+	values[4] = Int64GetDatum((int64) leak_min_growth_kb * 1024);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -21,7 +21,10 @@ extern double vmastat_sample_interval;	/* seconds, 0 turns it off */
 extern char *vmastat_database;
 extern int	vmastat_history_keep;	/* seconds */
 
+struct LeakRule;
+
 extern void vmastat_define_settings(void);
+extern void vmastat_leak_rule(struct LeakRule *rule);
 extern long vmastat_sample_interval_ms(void);
 
 #endif							/* VMASTAT_GUC_H */

@@ -133,7 +133,7 @@ fill_worker(BackgroundWorker *worker, const char *name, const char *function)
 {
 	memset(worker, 0, sizeof(BackgroundWorker));
 	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_start_time = BgWorkerStart_ConsistentState;
 	strlcpy(worker->bgw_library_name, "vmastat", sizeof(worker->bgw_library_name));
 	strlcpy(worker->bgw_function_name, function, sizeof(worker->bgw_function_name));
 	strlcpy(worker->bgw_name, name, sizeof(worker->bgw_name));
