@@ -106,10 +106,10 @@ define_sampler_settings(void)
 							   PGC_SIGHUP, 0,
 							   check_database, NULL, NULL);
 	DefineCustomIntVariable("vmastat.history_keep",
-							"How long the background sampler keeps samples.",
+							"How long the leak finder keeps a process that exited.",
 							NULL,
 							&vmastat_history_keep,
-							86400, 60, INT_MAX,
+							86400, 1, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 }

@@ -5,7 +5,11 @@
  *
  * Started by the launcher (launcher.c) in the database named by
  * vmastat.database, it calls vmastat_snapshot() every
- * vmastat.sample_interval and prunes the history to vmastat.history_keep.
+ * vmastat.sample_interval, which keeps the leak finder's state in shared
+ * memory (leak_store.c), and vmastat_history_prune(), which forgets the
+ * processes that exited longer than vmastat.history_keep ago.  Neither
+ * writes to the database unless there are samples archived from version
+ * 1.1 to delete, so the sampler runs on a hot standby too.
  * It runs as the bootstrap superuser in a database that someone else may
  * own, so:
  * - it runs no SQL text: it finds its two functions by exact signature in
@@ -50,7 +54,7 @@
 
 PGDLLEXPORT void vmastat_sampler_main(Datum main_arg);
 
-/* The sampler prunes the history at most this often */
+/* The sampler prunes at most this often, and at least as often as it keeps */
 #define PRUNE_INTERVAL_MS (60 * 1000)
 
 /* How long a sample waits for a lock before it fails and says so */
@@ -207,7 +211,8 @@ sample_once(SamplerState *st, MemoryContext context, const char *dbname)
 {
 	TimestampTz at = GetCurrentTimestamp();
 	bool		prune = st->last_prune == 0 ||
-		vmastat_elapsed(st->last_prune, at, PRUNE_INTERVAL_MS);
+		vmastat_elapsed(st->last_prune, at,
+						Min(PRUNE_INTERVAL_MS, vmastat_history_keep * 1000L));
 
 	st->last_sample = at;
 	MemoryContextSwitchTo(context);
