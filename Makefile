@@ -7,6 +7,7 @@ OBJS = \
 	src/guc.o \
 	src/kinds.o \
 	src/launcher.o \
+	src/leak_model.o \
 	src/procfs.o \
 	src/sampler.o \
 	src/scan.o \
