@@ -204,14 +204,13 @@ fit_line(const BaselinePoints *p, double *slope, double *r2)
 		sxy += dx * dy;
 		syy += dy * dy;
 	}
+	/* times so far apart that their squares overflow determine nothing */
 	if (sxx > 0 && isfinite(sxx) && isfinite(syy))
 	{
 		*slope = sxy / sxx;
 		if (syy > 0)
 			*r2 = (sxy / sxx) * (sxy / syy);
 	}
-	if (!isfinite(*slope) || !isfinite(*r2))
-		*slope = *r2 = 0;
 }
 
 /*
@@ -224,16 +223,17 @@ recent_slope(const BaselinePoints *p, double window)
 {
 	int			last = p->n - 1;
 	int			from = last - 1;
-	double		dx;
+	double		dx,
+				slope;
 
 	if (p->n < 2)
 		return 0;
 	while (from > 0 && p->x[from - 1] >= p->x[last] - window)
 		from--;
 	dx = p->x[last] - p->x[from];
-	if (!(dx > 0))
-		return 0;
-	return ((double) p->y[last] - (double) p->y[from]) / dx;
+	slope = ((double) p->y[last] - (double) p->y[from]) / dx;
+	/* no time between the points, or so little that the slope overflows */
+	return isfinite(slope) ? slope : 0;
 }
 
 /*
