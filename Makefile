@@ -106,8 +106,10 @@ FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Isrc
 EXTRA_CLEAN += test/fuzz/fuzz_parser
 
-test/fuzz/fuzz_parser: test/fuzz/fuzz_parser.c $(PARSER_SRCS) $(PARSER_HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parser.c $(PARSER_SRCS)
+test/fuzz/fuzz_parser: test/fuzz/fuzz_parser.c $(PARSER_SRCS) $(PARSER_HDRS) \
+		src/leak_model.c src/leak_model.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parser.c $(PARSER_SRCS) \
+		src/leak_model.c -lm
 
 fuzz: test/fuzz/fuzz_parser
 	mkdir -p test/fuzz/corpus/inputs test/fuzz/corpus/artifacts
