@@ -239,6 +239,14 @@ recent_slope(const BaselinePoints *p, double window)
 /*
  * The verdict on a series.  Every figure is filled in whatever the reason,
  * so that a caller can show how close a process came to each threshold.
+ *
+ * "Stopped": over the recent window, a leak that goes on grows about as
+ * fast as the whole fit says (a ratio near 1), one that ended not at all
+ * (near 0); half lies between, with room for noise and steps.  The window
+ * is a quarter of the life, so an old leak is not dropped for a pause that
+ * is short next to its age (a 1 MB/h leak grows in 128 kB heap steps 7.5
+ * minutes apart), and at least min_span, so that a young process's window
+ * holds more than one such step.
  */
 void
 vmastat_leak_verdict(const LeakSeries *series, const LeakRule *rule,
