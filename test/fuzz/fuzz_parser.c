@@ -190,7 +190,7 @@ check_series(const LeakSeries *series, int64_t accepted)
 {
 	int64_t		total = 0;
 
-	require(series->nbuckets >= (accepted > 0) &&
+	require((accepted == 0 || series->nbuckets >= 1) &&
 			series->nbuckets <= LEAK_BUCKETS &&
 			series->nsamples == accepted && !(series->width < 0));
 	for (int k = 0; k < series->nbuckets; k++)
