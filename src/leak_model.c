@@ -54,6 +54,35 @@ vmastat_leak_series_init(LeakSeries *series)
 }
 
 /*
+ * Whether the series is one that init and add could have built: what a
+ * series read back from outside shared memory (a file kept across a crash
+ * restart) must pass before any other function may use it, since they
+ * index the buckets by nbuckets.
+ */
+bool
+vmastat_leak_series_valid(const LeakSeries *series)
+{
+	int64_t		total = 0;
+
+	if (series->nbuckets < 0 || series->nbuckets > LEAK_BUCKETS ||
+		!(series->width >= 0) || series->nsamples < series->nbuckets)
+		return false;
+	for (int k = 0; k < series->nbuckets; k++)
+	{
+		const LeakBucket *b = &series->buckets[k];
+
+		if (b->n < 1 || b->n > series->nsamples - total ||
+			!isfinite(b->t_first) || !isfinite(b->t_last) ||
+			!(b->t_first <= b->t_last) ||
+			(k > 0 && !(series->buckets[k - 1].t_last < b->t_first)) ||
+			b->owned_min > b->owned_last || b->owned_last > b->owned_max)
+			return false;
+		total += b->n;
+	}
+	return total == series->nsamples;
+}
+
+/*
  * Merges neighbouring pairs of buckets into one, halving their number.
  * The first merge picks the width from the mean spacing of the samples so
  * far (one sample per bucket until then): twice that spacing holds the

@@ -97,6 +97,7 @@ typedef struct LeakVerdict
 } LeakVerdict;
 
 extern void vmastat_leak_series_init(LeakSeries *series);
+extern bool vmastat_leak_series_valid(const LeakSeries *series);
 extern void vmastat_leak_series_add(LeakSeries *series, double t, int64_t owned);
 extern void vmastat_leak_verdict(const LeakSeries *series, const LeakRule *rule,
 								 LeakVerdict *verdict);

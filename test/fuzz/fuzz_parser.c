@@ -190,6 +190,7 @@ check_series(const LeakSeries *series, int64_t accepted)
 {
 	int64_t		total = 0;
 
+	require(vmastat_leak_series_valid(series));
 	require((accepted == 0 || series->nbuckets >= 1) &&
 			series->nbuckets <= LEAK_BUCKETS &&
 			series->nsamples == accepted && !(series->width < 0));

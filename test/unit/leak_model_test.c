@@ -90,7 +90,8 @@ buckets_match(const LeakSeries *series, const Samples *s)
 	int64_t		i = 0;
 	int64_t		total = 0;
 
-	if (series->nbuckets < 0 || series->nbuckets > LEAK_BUCKETS ||
+	if (!vmastat_leak_series_valid(series) ||
+		series->nbuckets < 0 || series->nbuckets > LEAK_BUCKETS ||
 		series->nsamples != s->n || (s->n > 0) != (series->nbuckets > 0) ||
 		!(series->width >= 0))
 		return 0;
@@ -242,6 +243,41 @@ test_buckets_month(void)
 	/* 1 byte a second is 60 bytes a minute, and too slow for the rule */
 	vmastat_leak_verdict(&series, &rule, &v);
 	CHECK(v.reason == LEAK_SLOW && fabs(v.rate - 60) < 0.5 && v.r2 > 0.999);
+}
+
+/*
+ * A series read back from a file may be anything: each way of breaking a
+ * valid series is caught.
+ */
+static void
+test_valid(void)
+{
+	LeakSeries	good,
+				bad;
+
+	vmastat_leak_series_init(&good);
+	CHECK(vmastat_leak_series_valid(&good));
+	for (int i = 0; i < 100; i++)
+		vmastat_leak_series_add(&good, EPOCH + i, i % 7);
+	CHECK(vmastat_leak_series_valid(&good));
+
+#define BREAK(change) \
+	do { bad = good; change; CHECK(!vmastat_leak_series_valid(&bad)); } while (0)
+	BREAK(bad.nbuckets = LEAK_BUCKETS + 1);
+	BREAK(bad.nbuckets = -1);
+	BREAK(bad.width = NAN);
+	BREAK(bad.width = -1);
+	BREAK(bad.nsamples++);
+	BREAK(bad.nsamples = 1);
+	BREAK(bad.buckets[3].n = 0);
+	BREAK(bad.buckets[3].n = INT64_MAX);
+	BREAK(bad.buckets[3].t_first = NAN);
+	BREAK(bad.buckets[3].t_last = INFINITY);
+	BREAK(bad.buckets[3].t_last = bad.buckets[3].t_first - 1);
+	BREAK(bad.buckets[3].t_first = bad.buckets[2].t_last);
+	BREAK(bad.buckets[3].owned_min = bad.buckets[3].owned_last + 1);
+	BREAK(bad.buckets[3].owned_max = bad.buckets[3].owned_last - 1);
+#undef BREAK
 }
 
 /* every figure of a verdict is a number, whatever the series */
@@ -655,6 +691,7 @@ main(int argc, char **argv)
 	test_buckets_regular();
 	test_buckets_irregular();
 	test_buckets_month();
+	test_valid();
 	test_edges();
 	test_baseline();
 	test_conditions();
