@@ -298,7 +298,7 @@ zero_rule(LeakRule *rule)
 static void
 test_edges(void)
 {
-	LeakSeries series,
+	LeakSeries	series,
 				before;
 	LeakRule	rule,
 				zero;
@@ -344,6 +344,19 @@ test_edges(void)
 	vmastat_leak_series_add(&series, INFINITY, 1);
 	vmastat_leak_series_add(&series, -INFINITY, 1);
 	CHECK(memcmp(&before, &series, sizeof(series)) == 0);
+}
+
+/* Extreme values and times: finite figures, no overflow */
+static void
+test_extremes(void)
+{
+	LeakSeries	series;
+	LeakRule	rule,
+				zero;
+	LeakVerdict v;
+
+	vmastat_leak_rule_default(&rule);
+	zero_rule(&zero);
 
 	/* owned from the least to the greatest int64: finite, no overflow */
 	vmastat_leak_series_init(&series);
@@ -453,49 +466,12 @@ test_steps(void)
 	CHECK(first == 46 && dropped == -1);
 }
 
-/* owned bytes at t seconds: a series' shape for the conditions' cases */
-typedef int64_t (*Shape) (double t);
-
 static void
 build(LeakSeries *series, Shape shape, double interval, double duration)
 {
 	vmastat_leak_series_init(series);
 	for (int64_t i = 0; i * interval <= duration; i++)
 		vmastat_leak_series_add(series, EPOCH + i * interval, shape(i * interval));
-}
-
-static int64_t
-leak_5mb(double t)
-{
-	return 40 * MB + (int64_t) (5 * MB * t / 60);
-}
-
-static int64_t
-leak_570kb(double t)
-{
-	return 40 * MB + (int64_t) (570 * KB * t / 60);
-}
-
-static int64_t
-leak_5kb(double t)
-{
-	return 40 * MB + (int64_t) (5 * KB * t / 60);
-}
-
-/* 2 MB a minute for 3 minutes, a pause of 400 s, 3 minutes more */
-static int64_t
-leak_paused(double t)
-{
-	double		leaking = t < 180 ? t : t < 580 ? 180 : t - 400;
-
-	return 40 * MB + (int64_t) (2 * MB * leaking / 60);
-}
-
-/* 5 MB a minute for 5 minutes, then no more */
-static int64_t
-leak_ended(double t)
-{
-	return leak_5mb(t < 300 ? t : 300);
 }
 
 /*
@@ -574,17 +550,17 @@ static void
 test_conditions(void)
 {
 	/* 9 samples at 10 s */
-	only_rejected_by(LEAK_FEW_SAMPLES, leak_5mb, 10, 80);
+	only_rejected_by(LEAK_FEW_SAMPLES, shape_5mb, 10, 80);
 	/* 30 samples at 1 s: 29 s */
-	only_rejected_by(LEAK_SHORT_SPAN, leak_5mb, 1, 29);
+	only_rejected_by(LEAK_SHORT_SPAN, shape_5mb, 1, 29);
 	/* 570 kB a minute for 100 s: under 1 MB so far */
-	only_rejected_by(LEAK_LITTLE_GROWTH, leak_570kb, 1, 100);
+	only_rejected_by(LEAK_LITTLE_GROWTH, shape_570kb, 1, 100);
 	/* 5 kB a minute for 6 hours: 1.8 MB, but slowly */
-	only_rejected_by(LEAK_SLOW, leak_5kb, 10, 6 * 3600);
+	only_rejected_by(LEAK_SLOW, shape_5kb, 10, 6 * 3600);
 	/* growth in two bursts: not a steady line (yet), but growing now */
-	only_rejected_by(LEAK_UNSTEADY, leak_paused, 1, 760);
+	only_rejected_by(LEAK_UNSTEADY, shape_paused, 1, 760);
 	/* a steady leak that ended 140 s ago */
-	only_rejected_by(LEAK_STOPPED, leak_ended, 1, 440);
+	only_rejected_by(LEAK_STOPPED, shape_ended, 1, 440);
 }
 
 #define HOURS_6 (6 * 3600.0)
@@ -693,6 +669,7 @@ main(int argc, char **argv)
 	test_buckets_month();
 	test_valid();
 	test_edges();
+	test_extremes();
 	test_baseline();
 	test_conditions();
 	test_steps();

@@ -143,6 +143,41 @@ sim_slow_leak(Sim *sim, double t)
 	return owned;
 }
 
+/* Leaks without noise, for the cases of single conditions of the rule */
+int64_t
+shape_5mb(double t)
+{
+	return BASE + (int64_t) (5 * MB * t / 60);
+}
+
+int64_t
+shape_570kb(double t)
+{
+	return BASE + (int64_t) (570 * KB * t / 60);
+}
+
+int64_t
+shape_5kb(double t)
+{
+	return BASE + (int64_t) (5 * KB * t / 60);
+}
+
+/* 2 MB a minute for 3 minutes, a pause of 400 s, 3 minutes more */
+int64_t
+shape_paused(double t)
+{
+	double		leaking = t < 180 ? t : t < 580 ? 180 : t - 400;
+
+	return BASE + (int64_t) (2 * MB * leaking / 60);
+}
+
+/* 5 MB a minute for 5 minutes, then no more */
+int64_t
+shape_ended(double t)
+{
+	return shape_5mb(t < 300 ? t : 300);
+}
+
 /* Feeds the whole run through the model, with a verdict after each sample */
 void
 sim_run(Sim *sim, const LeakRule *rule, SimResult *result)

@@ -58,6 +58,15 @@ extern int64_t sim_steady(Sim *sim, double t);
 extern int64_t sim_noisy(Sim *sim, double t);
 extern int64_t sim_slow_leak(Sim *sim, double t);
 
+/* owned bytes at t seconds, without noise */
+typedef int64_t (*Shape) (double t);
+
+extern int64_t shape_5mb(double t);
+extern int64_t shape_570kb(double t);
+extern int64_t shape_5kb(double t);
+extern int64_t shape_paused(double t);
+extern int64_t shape_ended(double t);
+
 extern void sim_run(Sim *sim, const LeakRule *rule, SimResult *result);
 
 #endif							/* LEAK_SIM_H */
