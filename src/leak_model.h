@@ -58,6 +58,17 @@ typedef struct LeakRule
 } LeakRule;
 
 /*
+ * The rule's defaults, the boot values of the settings.  A leak of 1 MB per
+ * hour (17 kB per minute) passes min_rate; min_growth keeps the jitter of a
+ * steady process (a few hundred kB) from ever being growth.
+ */
+#define LEAK_DEFAULT_MIN_RATE_KB	10	/* kB per minute */
+#define LEAK_DEFAULT_MIN_GROWTH_KB	1024
+#define LEAK_DEFAULT_MIN_SAMPLES	10
+#define LEAK_DEFAULT_MIN_SPAN		30	/* seconds */
+#define LEAK_DEFAULT_MIN_R2			0.8
+
+/*
  * Why a series is or is not a suspect.  Each condition of the rule has its
  * own value, checked in this order, so that a test can show that each one
  * alone rejects some series.
@@ -86,9 +97,11 @@ typedef struct LeakVerdict
 } LeakVerdict;
 
 extern void vmastat_leak_series_init(LeakSeries *series);
+extern bool vmastat_leak_series_valid(const LeakSeries *series);
 extern void vmastat_leak_series_add(LeakSeries *series, double t, int64_t owned);
 extern void vmastat_leak_verdict(const LeakSeries *series, const LeakRule *rule,
 								 LeakVerdict *verdict);
 extern const char *vmastat_leak_reason_name(LeakReason reason);
+extern void vmastat_leak_rule_default(LeakRule *rule);
 
 #endif							/* LEAK_MODEL_H */
