@@ -39,11 +39,11 @@ char	   *vmastat_database = NULL;
 int			vmastat_history_keep = 86400;
 
 /* Thresholds of the leak rule, see vmastat_leaks() */
-static int	leak_min_rate_kb = 10;
-static int	leak_min_growth_kb = 1024;
-static int	leak_min_samples = 10;
-static int	leak_min_span = 30;
-static double leak_min_r2 = 0.8;
+static int	leak_min_rate_kb = LEAK_DEFAULT_MIN_RATE_KB;
+static int	leak_min_growth_kb = LEAK_DEFAULT_MIN_GROWTH_KB;
+static int	leak_min_samples = LEAK_DEFAULT_MIN_SAMPLES;
+static int	leak_min_span = LEAK_DEFAULT_MIN_SPAN;
+static double leak_min_r2 = LEAK_DEFAULT_MIN_R2;
 
 /*
  * The shortest interval between samples, in seconds.  Shorter ones would
@@ -121,35 +121,35 @@ define_leak_settings(void)
 							"Growth of owned memory, in kB per minute, from which a process is a leak suspect.",
 							NULL,
 							&leak_min_rate_kb,
-							10, 1, INT_MAX,
+							LEAK_DEFAULT_MIN_RATE_KB, 1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("vmastat.leak_min_growth",
 							"Growth of the memory a process holds throughout, from its first sample on, from which it can be a leak suspect.",
 							NULL,
 							&leak_min_growth_kb,
-							1024, 1, INT_MAX,
+							LEAK_DEFAULT_MIN_GROWTH_KB, 1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("vmastat.leak_min_samples",
 							"Samples of a process needed before it can be a leak suspect.",
 							NULL,
 							&leak_min_samples,
-							10, 3, INT_MAX,
+							LEAK_DEFAULT_MIN_SAMPLES, 3, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("vmastat.leak_min_span",
 							"Time between the first and the last sample of a process needed before it can be a leak suspect.",
 							NULL,
 							&leak_min_span,
-							30, 0, INT_MAX,
+							LEAK_DEFAULT_MIN_SPAN, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomRealVariable("vmastat.leak_min_r2",
 							 "Fit of a straight line to the growth of owned memory needed for a leak suspect.",
 							 "1 means perfectly steady growth.",
 							 &leak_min_r2,
-							 0.8, 0.0, 1.0,
+							 LEAK_DEFAULT_MIN_R2, 0.0, 1.0,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 }

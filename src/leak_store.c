@@ -400,7 +400,8 @@ store_load(void)
 	INIT_CRC32C(crc);
 	for (i = 0; i < header.count; i++)
 	{
-		if (fread(&entry, sizeof(entry), 1, file) != 1)
+		if (fread(&entry, sizeof(entry), 1, file) != 1 ||
+			!vmastat_leak_series_valid(&entry.series))
 			goto bad;
 		COMP_CRC32C(crc, &entry, sizeof(entry));
 	}
