@@ -459,15 +459,17 @@ vmastat_history_feed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only a superuser may feed samples")));
-	deconstruct_array_builtin(PG_GETARG_ARRAYTYPE_P(2), TIMESTAMPTZOID,
-							  &times, &nulls, &ntimes);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TIMESTAMPTZOID,
+					  sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &times, &nulls, &ntimes);
 	for (i = 0; i < ntimes; i++)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("times must not contain NULL")));
-	deconstruct_array_builtin(PG_GETARG_ARRAYTYPE_P(3), INT8OID,
-							  &owned, &nulls, &nowned);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT8OID,
+					  sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &owned, &nulls, &nowned);
 	for (i = 0; i < nowned; i++)
 		if (nulls[i])
 			ereport(ERROR,
