@@ -651,7 +651,7 @@ COMMENT ON COLUMN @extschema@.vmastat_system.psi_some_avg10 IS 'percentage of th
 COMMENT ON COLUMN @extschema@.vmastat_system.psi_some_avg60 IS 'as psi_some_avg10, over the last 60 seconds';
 COMMENT ON COLUMN @extschema@.vmastat_system.psi_full_avg10 IS 'percentage of the last 10 seconds in which all tasks of the cgroup stalled on memory (v2 memory.pressure); NULL without PSI';
 COMMENT ON COLUMN @extschema@.vmastat_system.psi_full_avg60 IS 'as psi_full_avg10, over the last 60 seconds';
-COMMENT ON COLUMN @extschema@.vmastat_system.headroom IS 'bytes left: the smallest of cgroup_limit - cgroup_usage, mem_available and, when overcommit_memory is 2, commit_limit - committed_as';
+COMMENT ON COLUMN @extschema@.vmastat_system.headroom IS 'bytes left: the smallest of what the cgroup and each of its ancestors leave (the smaller of memory.max and memory.high, less usage without inactive page cache), mem_available and, when overcommit_memory is 2, commit_limit - committed_as';
 COMMENT ON COLUMN @extschema@.vmastat_system.headroom_by IS 'which bound gives headroom: cgroup, host or commit';
 
 REVOKE ALL ON FUNCTION @extschema@.vmastat_system_info() FROM PUBLIC;
@@ -678,7 +678,7 @@ ranked AS (
     SELECT p.*,
            pg_catalog.row_number() OVER (
                ORDER BY p.oom_score_adj OPERATOR(pg_catalog.=) '-1000'::integer,
-                        p.oom_score DESC, p.charged DESC, p.pid) AS n
+                        p.oom_score DESC NULLS LAST, p.charged DESC NULLS LAST, p.pid) AS n
     FROM p
 )
 SELECT r.pid, r.backend_type, r.oom_score, r.oom_score_adj, r.owned, r.pss,
@@ -710,18 +710,35 @@ COMMENT ON COLUMN @extschema@.vmastat_oom.oom_score IS 'the OOM killer''s badnes
 COMMENT ON COLUMN @extschema@.vmastat_oom.oom_score_adj IS 'adjustment of the badness, /proc/PID/oom_score_adj: -1000 never killed, 1000 killed first';
 COMMENT ON COLUMN @extschema@.vmastat_oom.owned IS 'memory the process owns in bytes, rss_anon + swap';
 COMMENT ON COLUMN @extschema@.vmastat_oom.pss IS 'proportional set size in bytes (from smaps_rollup)';
-COMMENT ON COLUMN @extschema@.vmastat_oom.kill_order IS 'estimated order in which the OOM killer would pick the server processes, 1 first: by oom_score, ties by larger rss + swap, then pid; NULL if exempt (oom_score_adj -1000)';
+COMMENT ON COLUMN @extschema@.vmastat_oom.kill_order IS 'estimated order in which the OOM killer would pick the server processes, 1 first: by oom_score (those whose score cannot be read last), ties by larger rss + swap, then pid; NULL if exempt (oom_score_adj -1000)';
 COMMENT ON COLUMN @extschema@.vmastat_oom.setup_ok IS 'whether the process is set up as PostgreSQL recommends on Linux: postmaster at oom_score_adj -1000, children above it';
 COMMENT ON COLUMN @extschema@.vmastat_oom.setup_note IS 'what is wrong with the setup, NULL if nothing';
 
 CREATE VIEW @extschema@.vmastat_totals AS
-WITH p AS (
-    SELECT b.pid, b.pss, b.pss_anon, b.pss_file, b.pss_shmem, b.swap_pss, b.uss,
-           b.rss_anon OPERATOR(pg_catalog.+) coalesce(b.swap, 0) AS owned,
-           a.datname, a.usename,
-           coalesce(a.leader_pid, b.pid) AS leader_pid
+WITH h AS (
+    SELECT b.*, a.datname, a.usename,
+           coalesce(a.leader_pid, b.pid) AS leader_pid,
+           -- huge pages (huge_pages = on) are in no pss: a page mapped by
+           -- one process counts for it; the shared ones count once, as the
+           -- most that one process maps, shared in proportion to what each
+           -- maps
+           coalesce(b.private_hugetlb, 0) OPERATOR(pg_catalog.+)
+           CASE WHEN b.shared_hugetlb OPERATOR(pg_catalog.>) 0
+                THEN pg_catalog.round(b.shared_hugetlb::numeric
+                         OPERATOR(pg_catalog.*) (pg_catalog.max(b.shared_hugetlb) OVER ())
+                         OPERATOR(pg_catalog./) (pg_catalog.sum(b.shared_hugetlb) OVER ()))::bigint
+                ELSE 0
+           END AS hugetlb_share
     FROM @extschema@.vmastat_backends() AS b
         LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) b.pid
+),
+p AS (
+    SELECT h.pid, h.pss OPERATOR(pg_catalog.+) h.hugetlb_share AS pss, h.pss_anon, h.pss_file,
+           h.pss_shmem OPERATOR(pg_catalog.+) h.hugetlb_share AS pss_shmem,
+           h.hugetlb_share AS hugetlb, h.swap_pss, h.uss,
+           h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0) AS owned,
+           h.datname, h.usename, h.leader_pid
+    FROM h
 )
 SELECT 'cluster'::text AS level, NULL::name AS datname, NULL::name AS usename,
        NULL::integer AS leader_pid,
@@ -730,6 +747,7 @@ SELECT 'cluster'::text AS level, NULL::name AS datname, NULL::name AS usename,
        pg_catalog.sum(p.pss_anon)::bigint AS pss_anon,
        pg_catalog.sum(p.pss_file)::bigint AS pss_file,
        pg_catalog.sum(p.pss_shmem)::bigint AS pss_shmem,
+       pg_catalog.sum(p.hugetlb)::bigint AS hugetlb,
        pg_catalog.sum(p.swap_pss)::bigint AS swap_pss,
        pg_catalog.sum(p.uss)::bigint AS uss,
        pg_catalog.sum(p.owned)::bigint AS owned
@@ -738,7 +756,7 @@ UNION ALL
 SELECT 'database'::text, p.datname, NULL::name, NULL::integer,
        pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
        pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
-       pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
+       pg_catalog.sum(p.hugetlb)::bigint, pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
        pg_catalog.sum(p.owned)::bigint
 FROM p
 GROUP BY p.datname
@@ -746,7 +764,7 @@ UNION ALL
 SELECT 'user'::text, NULL::name, p.usename, NULL::integer,
        pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
        pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
-       pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
+       pg_catalog.sum(p.hugetlb)::bigint, pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
        pg_catalog.sum(p.owned)::bigint
 FROM p
 GROUP BY p.usename
@@ -754,7 +772,7 @@ UNION ALL
 SELECT 'query'::text, NULL::name, NULL::name, p.leader_pid,
        pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
        pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
-       pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
+       pg_catalog.sum(p.hugetlb)::bigint, pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
        pg_catalog.sum(p.owned)::bigint
 FROM p
 GROUP BY p.leader_pid;
@@ -766,10 +784,11 @@ COMMENT ON COLUMN @extschema@.vmastat_totals.datname IS 'the database of a datab
 COMMENT ON COLUMN @extschema@.vmastat_totals.usename IS 'the user of a user row; NULL there for processes of no user';
 COMMENT ON COLUMN @extschema@.vmastat_totals.leader_pid IS 'the parallel group leader of a query row (a process that leads none is its own group)';
 COMMENT ON COLUMN @extschema@.vmastat_totals.processes IS 'number of server processes summed';
-COMMENT ON COLUMN @extschema@.vmastat_totals.pss IS 'proportional set size in bytes: each shared page divided among the processes that map it, dynamic shared memory included';
+COMMENT ON COLUMN @extschema@.vmastat_totals.pss IS 'proportional set size in bytes: each shared page divided among the processes that map it, dynamic shared memory and hugetlb included';
 COMMENT ON COLUMN @extschema@.vmastat_totals.pss_anon IS 'anonymous part of pss, in bytes';
 COMMENT ON COLUMN @extschema@.vmastat_totals.pss_file IS 'file-backed part of pss, in bytes';
-COMMENT ON COLUMN @extschema@.vmastat_totals.pss_shmem IS 'shared memory part of pss (shared buffers, dynamic shared memory), in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.pss_shmem IS 'shared memory part of pss (shared buffers, dynamic shared memory, hugetlb), in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.hugetlb IS 'huge pages of shared memory (huge_pages = on), part of pss_shmem: the kernel counts them in no pss, so a page one process maps counts for it and the shared ones count once, as the most that one process maps, divided in proportion to what each maps';
 COMMENT ON COLUMN @extschema@.vmastat_totals.swap_pss IS 'proportional share of swapped-out bytes';
 COMMENT ON COLUMN @extschema@.vmastat_totals.uss IS 'unique set size in bytes: pages mapped by one process only';
 COMMENT ON COLUMN @extschema@.vmastat_totals.owned IS 'rss_anon + swap in bytes; counts copy-on-write pages once per process, so it does not add up across processes';

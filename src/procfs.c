@@ -13,6 +13,15 @@
  * other files: status still listing VmRSS proves that the address space
  * outlived the earlier reads, which were therefore complete.
  *
+ * A PID listed as a child or in a PGPROC may also have gone to a process of
+ * another user since it was listed.  Server processes run as this user, so
+ * their files open; permission denied on another PID's directory or status
+ * therefore means "not a server process", and the PID is left out like one
+ * that exited.  The files of the postmaster and of this backend are always
+ * read with errors raised, so that a /proc that hides even our own
+ * processes (hidepid, a security policy) still gives the error and its
+ * hint.
+ *
  * src/procfs.c
  *
  *-------------------------------------------------------------------------
@@ -74,17 +83,19 @@ vmastat_procfs_path(const ProcHandle *handle, const char *name)
 	return psprintf("%s/%d/%s", vmastat_proc_root, handle->pid, name);
 }
 
+/*
+ * Does this errno of an open or read mean that the process is gone, or,
+ * where foreign_ok, that the PID is another user's (see above)?
+ */
 static bool
-errno_means_gone(int err)
+errno_means_gone(int err, bool foreign_ok)
 {
-	return err == ENOENT || err == ESRCH;
+	return err == ENOENT || err == ESRCH ||
+		(foreign_ok && (err == EACCES || err == EPERM));
 }
 
-/*
- * Opens /proc/PID.  Returns false if there is no such process.
- */
-bool
-vmastat_procfs_open(ProcHandle *handle, int pid)
+static bool
+open_dir(ProcHandle *handle, int pid, bool foreign_ok)
 {
 	char		path[MAXPGPATH];
 
@@ -93,7 +104,7 @@ vmastat_procfs_open(ProcHandle *handle, int pid)
 	handle->dirfd = OpenTransientFile(path, O_RDONLY | O_DIRECTORY);
 	if (handle->dirfd < 0)
 	{
-		if (errno_means_gone(errno))
+		if (errno_means_gone(errno, foreign_ok))
 			return false;
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -101,6 +112,15 @@ vmastat_procfs_open(ProcHandle *handle, int pid)
 				 errhint("%s", procfs_hint)));
 	}
 	return true;
+}
+
+/*
+ * Opens /proc/PID.  Returns false if there is no such process.
+ */
+bool
+vmastat_procfs_open(ProcHandle *handle, int pid)
+{
+	return open_dir(handle, pid, false);
 }
 
 void
@@ -111,13 +131,8 @@ vmastat_procfs_close(ProcHandle *handle)
 	handle->dirfd = -1;
 }
 
-/*
- * Reads the whole file /proc/PID/name into buf.  Returns false if the
- * process is gone; raises an error for any other failure.  An empty buf
- * means the process has no address space (it is exiting).
- */
-bool
-vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
+static bool
+read_file(ProcHandle *handle, const char *name, StringInfo buf, bool foreign_ok)
 {
 	char		path[MAXPGPATH];
 	int			fd;
@@ -130,7 +145,7 @@ vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 	if (fd < 0)
 	{
 		save_errno = errno;
-		if (errno_means_gone(save_errno))
+		if (errno_means_gone(save_errno, foreign_ok))
 			return false;
 		errno = save_errno;
 		ereport(ERROR,
@@ -153,7 +168,7 @@ vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 				continue;
 			save_errno = errno;
 			CloseTransientFile(fd);
-			if (errno_means_gone(save_errno))
+			if (errno_means_gone(save_errno, foreign_ok))
 				return false;
 			errno = save_errno;
 			ereport(ERROR,
@@ -168,6 +183,17 @@ vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
 	buf->data[buf->len] = '\0';
 	CloseTransientFile(fd);
 	return true;
+}
+
+/*
+ * Reads the whole file /proc/PID/name into buf.  Returns false if the
+ * process is gone; raises an error for any other failure.  An empty buf
+ * means the process has no address space (it is exiting).
+ */
+bool
+vmastat_procfs_read(ProcHandle *handle, const char *name, StringInfo buf)
+{
+	return read_file(handle, name, buf, false);
 }
 
 /*
@@ -198,17 +224,13 @@ vmastat_procfs_read_int(ProcHandle *handle, const char *name, StringInfo buf,
 	return true;
 }
 
-/*
- * Reads and parses /proc/PID/status.  Returns false if the process is gone
- * or no longer has an address space (VmRSS is printed only while it has).
- */
-bool
-vmastat_procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
+static bool
+read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status, bool foreign_ok)
 {
 	const char *error;
 	size_t		line_number;
 
-	if (!vmastat_procfs_read(handle, "status", buf))
+	if (!read_file(handle, "status", buf, foreign_ok))
 		return false;
 	if (!vmastat_status_parse(buf->data, buf->len, status, &error, &line_number))
 		ereport(ERROR,
@@ -216,6 +238,16 @@ vmastat_procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *statu
 				 errmsg("could not parse file \"%s\"", vmastat_procfs_path(handle, "status")),
 				 errdetail("Line %zu: %s.", line_number, error)));
 	return STATUS_HAS(status, STATUS_VM_RSS) && STATUS_HAS(status, STATUS_PPID);
+}
+
+/*
+ * Reads and parses /proc/PID/status.  Returns false if the process is gone
+ * or no longer has an address space (VmRSS is printed only while it has).
+ */
+bool
+vmastat_procfs_read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status)
+{
+	return read_status(handle, buf, status, false);
 }
 
 /*
@@ -233,17 +265,22 @@ vmastat_procfs_is_server_process(const ProcStatus *status, int pid)
  * Opens /proc/PID if it is a server process, else returns false.  Only
  * status is read for the check, a file anyone may read: the PID may have
  * been reused by a process of another user, whose other files cannot be
- * opened.  Once the check has passed through the handle, every file opened
- * through it is this process's or none (see ProcHandle).  buf and status
- * receive the status read.
+ * opened, or whose directory may not even be (hidepid): permission denied
+ * is "not a server process" for any PID but the postmaster's and this
+ * backend's, which are certainly server processes.  Once the
+ * check has passed through the handle, every file opened through it is
+ * this process's or none (see ProcHandle).  buf and status receive the
+ * status read.
  */
 bool
 vmastat_procfs_open_server_process(ProcHandle *handle, int pid, StringInfo buf,
 						   ProcStatus *status)
 {
-	if (pid <= 0 || !vmastat_procfs_open(handle, pid))
+	bool		foreign_ok = pid != PostmasterPid && pid != MyProcPid;
+
+	if (pid <= 0 || !open_dir(handle, pid, foreign_ok))
 		return false;
-	if (vmastat_procfs_read_status(handle, buf, status) &&
+	if (read_status(handle, buf, status, foreign_ok) &&
 		vmastat_procfs_is_server_process(status, pid))
 		return true;
 	vmastat_procfs_close(handle);
@@ -277,9 +314,10 @@ scan_children(int *nchildren)
 		if (*endptr != '\0' || pid <= 0 || pid == PostmasterPid)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		if (!vmastat_procfs_open(&handle, (int) pid))
+		/* most PIDs here are other users' processes */
+		if (!open_dir(&handle, (int) pid, true))
 			continue;
-		child = vmastat_procfs_read_status(&handle, &buf, &status) &&
+		child = read_status(&handle, &buf, &status, true) &&
 			status.value[STATUS_PPID] == (uint64) PostmasterPid;
 		vmastat_procfs_close(&handle);
 		if (!child)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -30,6 +31,7 @@
 #include "scan.h"
 #include "storage/fd.h"
 #include "sys_parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(vmastat_system_info);
@@ -99,7 +101,28 @@ typedef struct SystemRow
 {
 	Datum		values[NCOLUMNS];
 	bool		nulls[NCOLUMNS];
+	/* what the cgroup and its ancestors leave, if any of them has a bound */
+	bool		has_cgroup_room;
+	int64		cgroup_room;
 } SystemRow;
+
+/* The files of one cgroup that give its bounds and use, by version */
+typedef struct CgroupFiles
+{
+	const char *max;			/* hard limit */
+	const char *high;			/* throttling limit (v2) */
+	const char *usage;
+	const char *inactive;		/* memory.stat key of inactive page cache */
+	const char *hierarchical;	/* memory.stat key of the limit above (v1) */
+} CgroupFiles;
+
+static const CgroupFiles cgroup_v1_files = {
+	"memory.limit_in_bytes", NULL, "memory.usage_in_bytes",
+	"total_inactive_file", "hierarchical_memory_limit"
+};
+static const CgroupFiles cgroup_v2_files = {
+	"memory.max", "memory.high", "memory.current", "inactive_file", NULL
+};
 
 static void
 set_int8(SystemRow *row, SystemColumn col, uint64 value)
@@ -249,19 +272,28 @@ read_host(SystemRow *row, StringInfo buf)
 }
 
 /*
- * A single-value file of the cgroup: a limit, usage or peak.  "max", and in
- * v1 a value at or above V1_UNLIMITED, leave the column NULL.
+ * A single-value file of a cgroup: a limit, usage or peak.  Returns false
+ * for "max", and in v1 a value at or above V1_UNLIMITED, as for a file that
+ * is missing or does not parse.
  */
+static bool
+cgroup_value(const char *dir, const char *name, StringInfo buf, uint64 *value)
+{
+	bool		unlimited;
+
+	return read_under(dir, name, buf) &&
+		vmastat_single_value(buf->data, buf->len, value, &unlimited) &&
+		!unlimited && *value < V1_UNLIMITED;
+}
+
+/* The same into a column, which stays NULL without a value */
 static void
 read_cgroup_value(SystemRow *row, SystemColumn col, const char *dir,
 				  const char *name, StringInfo buf)
 {
 	uint64		value;
-	bool		unlimited;
 
-	if (read_under(dir, name, buf) &&
-		vmastat_single_value(buf->data, buf->len, &value, &unlimited) &&
-		!unlimited && value < V1_UNLIMITED)
+	if (cgroup_value(dir, name, buf, &value))
 		set_int8(row, col, value);
 }
 
@@ -359,6 +391,72 @@ read_cgroup_v1(SystemRow *row, const char *dir, StringInfo buf)
 }
 
 /*
+ * What one cgroup's bounds leave, into *room: the smaller of its limit and
+ * memory.high, less what it uses.  Inactive page cache is not counted as
+ * used: the kernel reclaims it before it throttles or OOM-kills anything.
+ * v1's hierarchical_memory_limit is the smallest limit of the ancestors,
+ * even of those outside a container's view.  Returns false if the cgroup
+ * has no bound or its usage cannot be read.
+ */
+static bool
+cgroup_room(const char *dir, const CgroupFiles *files, StringInfo buf,
+			int64 *room)
+{
+	uint64		bound = PG_UINT64_MAX;
+	uint64		value;
+	uint64		usage;
+	uint64		inactive = 0;
+
+	if (cgroup_value(dir, files->max, buf, &value))
+		bound = value;
+	if (files->high != NULL && cgroup_value(dir, files->high, buf, &value))
+		bound = Min(bound, value);
+	if (read_under(dir, "memory.stat", buf))
+	{
+		if (files->hierarchical != NULL &&
+			vmastat_keyval_find(buf->data, buf->len, files->hierarchical, &value) &&
+			value < V1_UNLIMITED)
+			bound = Min(bound, value);
+		if (!vmastat_keyval_find(buf->data, buf->len, files->inactive, &inactive))
+			inactive = 0;
+	}
+	if (bound == PG_UINT64_MAX || !cgroup_value(dir, files->usage, buf, &usage))
+		return false;
+	*room = (int64) bound - (int64) (usage - Min(inactive, usage));
+	return true;
+}
+
+/*
+ * The least room that the cgroup at dir and its ancestors leave: a
+ * parent's limit bounds the sum of its children, whatever their own
+ * limits.  The walk ends at the root of the hierarchy, the first rootlen
+ * bytes of dir, which it overwrites.
+ */
+static void
+cgroup_headroom(SystemRow *row, char *dir, size_t rootlen,
+				const CgroupFiles *files, StringInfo buf)
+{
+	for (;;)
+	{
+		int64		room;
+		char	   *slash;
+
+		CHECK_FOR_INTERRUPTS();
+		if (cgroup_room(dir, files, buf, &room) &&
+			(!row->has_cgroup_room || room < row->cgroup_room))
+		{
+			row->cgroup_room = room;
+			row->has_cgroup_room = true;
+		}
+		/* the path has no ".." (see vmastat_cgroup_find) */
+		slash = strrchr(dir + rootlen, '/');
+		if (slash == NULL)
+			break;
+		*slash = '\0';
+	}
+}
+
+/*
  * The postmaster's memory cgroup, found in /proc/PID/cgroup.  The v1 memory
  * hierarchy is expected at SYS/fs/cgroup/memory, v2 at SYS/fs/cgroup, where
  * systemd and container runtimes mount them.
@@ -372,14 +470,17 @@ read_cgroup(SystemRow *row, StringInfo buf)
 	const char *path;
 	text	   *cgroup_path;
 	size_t		pathlen;
+	int			rootlen;
 
 	snprintf(name, sizeof(name), "%d/cgroup", PostmasterPid);
 	if (!read_under(vmastat_proc_root, name, buf) ||
 		!vmastat_cgroup_find(buf->data, buf->len, &version, &path, &pathlen))
 		return;
-	if (pathlen >= MAXPGPATH ||
-		snprintf(dir, sizeof(dir), "%s/fs/cgroup%s%.*s", vmastat_sys_root,
-				 version == 1 ? "/memory" : "", (int) pathlen, path) >= (int) sizeof(dir))
+	rootlen = snprintf(dir, sizeof(dir), "%s/fs/cgroup%s", vmastat_sys_root,
+					   version == 1 ? "/memory" : "");
+	if (pathlen >= MAXPGPATH || rootlen >= (int) sizeof(dir) ||
+		snprintf(dir + rootlen, sizeof(dir) - rootlen, "%.*s",
+				 (int) pathlen, path) >= (int) (sizeof(dir) - rootlen))
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
 				 errmsg("the memory cgroup path of the postmaster is too long")));
@@ -395,6 +496,8 @@ read_cgroup(SystemRow *row, StringInfo buf)
 		read_cgroup_v2(row, dir, buf);
 	else
 		read_cgroup_v1(row, dir, buf);
+	cgroup_headroom(row, dir, rootlen,
+					version == 2 ? &cgroup_v2_files : &cgroup_v1_files, buf);
 }
 
 /* Is candidate, a difference of columns a - b that are both set, smaller? */
@@ -416,8 +519,8 @@ consider(const SystemRow *row, SystemColumn a, SystemColumn b,
 }
 
 /*
- * The smallest of what the cgroup limit, MemAvailable and, under strict
- * overcommit, the commit limit leave, and which of them it is.
+ * The smallest of what the cgroup and its ancestors, MemAvailable and,
+ * under strict overcommit, the commit limit leave, and which of them it is.
  */
 static void
 compute_headroom(SystemRow *row)
@@ -425,7 +528,11 @@ compute_headroom(SystemRow *row)
 	int64		best = 0;
 	const char *best_name = NULL;
 
-	consider(row, COL_CGROUP_LIMIT, COL_CGROUP_USAGE, "cgroup", &best, &best_name);
+	if (row->has_cgroup_room)
+	{
+		best = row->cgroup_room;
+		best_name = "cgroup";
+	}
 	consider(row, COL_MEM_AVAILABLE, NCOLUMNS, "host", &best, &best_name);
 	if (!row->nulls[COL_OVERCOMMIT_MEMORY] &&
 		DatumGetInt32(row->values[COL_OVERCOMMIT_MEMORY]) == 2)
@@ -439,6 +546,24 @@ compute_headroom(SystemRow *row)
 }
 
 /*
+ * As for the readers of server processes (scan.c), the grant to
+ * pg_read_all_stats is checked here too: EXECUTE granted to another role by
+ * mistake must not show it the host's and the cgroup's figures.
+ */
+static void
+check_privileges(void)
+{
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read the memory figures of the host and of the server's cgroup"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read them.",
+						   "pg_read_all_stats"),
+				 errhint("Grant the role \"%s\" or \"%s\" to the user.",
+						 "pg_monitor", "pg_read_all_stats")));
+}
+
+/*
  * vmastat_system_info(): the row of the view vmastat_system.
  */
 Datum
@@ -448,6 +573,7 @@ vmastat_system_info(PG_FUNCTION_ARGS)
 	SystemRow	row;
 	StringInfoData buf;
 
+	check_privileges();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	vmastat_check_row_type(fcinfo, tupdesc, column_types, NCOLUMNS);
@@ -456,6 +582,8 @@ vmastat_system_info(PG_FUNCTION_ARGS)
 		row.values[c] = (Datum) 0;
 		row.nulls[c] = true;
 	}
+	row.has_cgroup_room = false;
+	row.cgroup_room = 0;
 	initStringInfo(&buf);
 	read_host(&row, &buf);
 	read_cgroup(&row, &buf);

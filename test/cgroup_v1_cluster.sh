@@ -11,7 +11,9 @@
 # first, the limit is lowered to a little above the usage and the session
 # allocates past it: the kernel's OOM killer ends that very session, the
 # postmaster restarts the cluster, and cgroup_oom_kills has counted the
-# kill, as memory.oom_control says.
+# kill, as memory.oom_control says.  Last the postmaster moves into a child
+# cgroup without a limit of its own: the parent's limit still gives the
+# headroom.
 #
 # Needs root (to create the cgroup; the cluster runs as the postgres user,
 # VMASTAT_TEST_USER), the cgroup v1 memory controller at
@@ -42,16 +44,17 @@ MiB=$((1024 * 1024))
 cleanup() {
 	runuser -u "$test_user" -- "$bindir/pg_ctl" -D "$work/data" -m immediate stop \
 		>/dev/null 2>&1 || true
-	if [ -d "$cg" ]; then
+	for dir in "$cg/child" "$cg"; do
+		[ -d "$dir" ] || continue
 		# leftovers (a process still exiting) go back to the root cgroup
 		for _ in $(seq 50); do
 			while read -r pid; do
 				echo "$pid" >"$root/cgroup.procs" 2>/dev/null || true
-			done <"$cg/cgroup.procs"
-			rmdir "$cg" 2>/dev/null && break
+			done <"$dir/cgroup.procs"
+			rmdir "$dir" 2>/dev/null && break
 			sleep 0.1
 		done
-	fi
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -112,24 +115,25 @@ check_between() {
 	fi
 }
 stat_of() {
-	awk -v key="$1" '$1 == key { print $2 }' "$cg/memory.stat"
+	awk -v key="$1" '$1 == key { print $2 }' "${2:-$cg}/memory.stat"
 }
 oom_kills() {
 	awk '$1 == "oom_kill" { print $2 }' "$cg/memory.oom_control"
 }
-# the files, in the order of the query's columns
+# the files, in the order of the query's columns, and inactive page cache
 read_files() {
 	echo "$(cat "$cg/memory.usage_in_bytes") $(cat "$cg/memory.max_usage_in_bytes")" \
-		"$(stat_of total_rss) $(stat_of total_cache) $(stat_of total_shmem) $(oom_kills)"
+		"$(stat_of total_rss) $(stat_of total_cache) $(stat_of total_shmem) $(oom_kills)" \
+		"$(stat_of total_inactive_file)"
 }
 columns='cgroup_version, cgroup_path, cgroup_limit, cgroup_swap_limit,
 	cgroup_usage, cgroup_peak, cgroup_anon, cgroup_file, cgroup_shmem,
 	cgroup_oom_kills, cgroup_under_oom, headroom, headroom_by, mem_available'
 
 # -- every cgroup figure against the cgroup's own files
-read -r b_usage b_peak b_anon b_file b_shmem b_kills <<<"$(read_files)"
+read -r b_usage b_peak b_anon b_file b_shmem b_kills b_inactive <<<"$(read_files)"
 row=$(sql "SELECT $columns FROM vmastat_system")
-read -r a_usage a_peak a_anon a_file a_shmem a_kills <<<"$(read_files)"
+read -r a_usage a_peak a_anon a_file a_shmem a_kills a_inactive <<<"$(read_files)"
 IFS='|' read -r version path got_limit swap_limit usage peak anon file shmem kills \
 	under_oom headroom headroom_by mem_available <<<"$row"
 check 'cgroup_version' 1 "$version"
@@ -147,10 +151,12 @@ check_between 'cgroup_file against total_cache' "$b_file" "$file" "$a_file" $((1
 check_between 'cgroup_shmem against total_shmem' "$b_shmem" "$shmem" "$a_shmem" $((16 * MiB))
 check_between 'cgroup_oom_kills against oom_kill' "$b_kills" "$kills" "$a_kills" 0
 check 'cgroup_under_oom' f "$under_oom"
-if [ "$((limit - usage))" -lt "$mem_available" ]; then
+# inactive page cache is not counted as used
+if [ "$((limit - a_usage + a_inactive))" -lt "$mem_available" ]; then
 	check 'the cgroup binds the headroom' cgroup "$headroom_by"
-	check_between 'headroom is limit - usage' $((limit - b_usage)) "$headroom" \
-		$((limit - a_usage)) $((16 * MiB))
+	check_between 'headroom is limit - (usage - total_inactive_file)' \
+		$((limit - b_usage + b_inactive)) "$headroom" \
+		$((limit - a_usage + a_inactive)) $((16 * MiB))
 fi
 
 # -- an OOM kill inside the cgroup, of the process vmastat_oom ranks first:
@@ -201,4 +207,26 @@ fi
 check 'the postmaster survived' "$pm" "$(head -1 "$work/data/postmaster.pid")"
 check 'cgroup_oom_kills counted the kill' "$kills_after" \
 	"$(sql 'SELECT cgroup_oom_kills FROM vmastat_system')"
+
+# -- a limit above: the postmaster moves into a child cgroup that has no
+# limit of its own; what the parent's limit leaves still bounds the headroom
+mkdir "$cg/child"
+echo "$pm" >"$cg/child/cgroup.procs"
+parent_room() {
+	echo $((limit - $(cat "$cg/memory.usage_in_bytes") + $(stat_of total_inactive_file)))
+}
+b_room=$(parent_room)
+row=$(sql "SELECT cgroup_path, coalesce(cgroup_limit::text, 'none'), headroom,
+	headroom_by, mem_available FROM vmastat_system")
+a_room=$(parent_room)
+IFS='|' read -r path got_limit headroom headroom_by mem_available <<<"$row"
+check 'cgroup_path is the child' "/$(basename "$cg")/child" "$path"
+check 'the child has no limit of its own' none "$got_limit"
+if [ "$a_room" -lt "$mem_available" ]; then
+	check 'the parent binds the headroom' cgroup "$headroom_by"
+	check_between 'headroom is what the parent leaves' "$b_room" "$headroom" "$a_room" \
+		$((16 * MiB))
+else
+	echo "ok - the host has less available than the parent leaves: not checked"
+fi
 exit $failed

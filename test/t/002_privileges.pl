@@ -1,6 +1,7 @@
-# Who may read the memory maps of server processes: members of
-# pg_read_all_stats (so of pg_monitor) only, even when EXECUTE was granted
-# to someone else; parsing saved text is open to everyone.
+# Who may read the memory maps of server processes, and the memory figures
+# of the host and of the server's cgroup: members of pg_read_all_stats (so
+# of pg_monitor) only, even when EXECUTE was granted to someone else;
+# parsing saved text is open to everyone.
 
 use strict;
 use warnings;
@@ -22,8 +23,8 @@ CREATE ROLE stats LOGIN IN ROLE pg_read_all_stats;
 CREATE ROLE granted LOGIN;
 GRANT EXECUTE ON FUNCTION vmastat_vmas(integer), vmastat_vmas(),
     vmastat_backends(boolean), vmastat_backend(integer, boolean),
-    vmastat_kinds(), vmastat_kinds_of(integer[]) TO granted;
-GRANT SELECT ON vmastat_vmas, vmastat_activity, vmastat_kinds TO granted;
+    vmastat_kinds(), vmastat_kinds_of(integer[]), vmastat_system_info() TO granted;
+GRANT SELECT ON vmastat_vmas, vmastat_activity, vmastat_kinds, vmastat_system TO granted;
 });
 
 # Runs a query as a role; verbose errors carry the SQLSTATE
@@ -56,7 +57,11 @@ my %reads = (
 	'view vmastat_kinds' =>
 	  q{SELECT count(*) FROM vmastat_kinds WHERE pid = pg_backend_pid() AND kind = 'stack'},
 	'vmastat_kinds_of(pids)' =>
-	  q{SELECT count(*) FROM vmastat_kinds_of(ARRAY[pg_backend_pid()]) WHERE kind = 'stack'});
+	  q{SELECT count(*) FROM vmastat_kinds_of(ARRAY[pg_backend_pid()]) WHERE kind = 'stack'},
+	'vmastat_system_info()' =>
+	  'SELECT count(*) FROM vmastat_system_info() WHERE mem_total > 0',
+	'view vmastat_system' =>
+	  'SELECT count(*) FROM vmastat_system WHERE mem_total > 0');
 my %expected = (
 	'vmastat_vmas(pid)' => 't',
 	'vmastat_vmas()' => 't',
@@ -96,7 +101,9 @@ for my $what (sort keys %reads)
 	isnt($ret, 0, "granted role: $what fails");
 	like(
 		$err,
-		qr/ERROR:  42501: permission denied to read the memory maps of server processes\n.*pg_read_all_stats/s,
+		$what =~ /system/
+		? qr/ERROR:  42501: permission denied to read the memory figures of the host and of the server's cgroup\n.*pg_read_all_stats/s
+		: qr/ERROR:  42501: permission denied to read the memory maps of server processes\n.*pg_read_all_stats/s,
 		"granted role: $what is refused by the check in the C code");
 }
 

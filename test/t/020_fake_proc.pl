@@ -82,16 +82,27 @@ my $rollup_text =
 
 # A tree: the postmaster, a normal child (4000001), a child that vanished
 # (4000002, listed but without a directory), one that exited while it was
-# read (4000003: its files are there, its status has no memory lines)
+# read (4000003: its files are there, its status has no memory lines).
+# extra adds a second live child, 4000004, without an oom_score file;
+# denied adds a listed PID whose directory may not be opened (4000005: a
+# PID since reused by a process of another user, or hidden by hidepid)
 sub make_tree
 {
 	my (%opt) = @_;
 	my $root = PostgreSQL::Test::Utils::tempdir();
-	make_path("$root/self", "$root/$pm/task/$pm", "$root/4000001", "$root/4000003");
+	my @live = ($pm, 4000001, 4000003, $opt{extra} ? (4000004) : ());
+	make_path("$root/self", "$root/$pm/task/$pm", map { "$root/$_" } @live);
 	write_file("$root/self/maps", '');
 	write_file("$root/self/smaps_rollup", '') unless $opt{no_rollup};
-	write_file("$root/$pm/task/$pm/children", "4000001 4000002 4000003 ");
-	for my $pid ($pm, 4000001, 4000003)
+	write_file("$root/$pm/task/$pm/children",
+		join(' ', 4000001 .. 4000003, $opt{extra} ? 4000004 : (), $opt{denied} ? 4000005 : ()) . ' ');
+	if ($opt{denied})
+	{
+		make_path("$root/4000005");
+		write_file("$root/4000005/status", status_text($pm, 1));
+		chmod 0, "$root/4000005" or die "chmod: $!";
+	}
+	for my $pid (@live)
 	{
 		write_file("$root/$pid/status", status_text($pid == $pm ? 1 : $pm, $pid != 4000003));
 		write_file("$root/$pid/maps", join("\n", @headers) . "\n");
@@ -99,7 +110,7 @@ sub make_tree
 		write_file("$root/$pid/smaps_rollup", $rollup_text) unless $opt{no_rollup};
 		write_file("$root/$pid/cmdline", "postgres: fake\0");
 		next if $opt{no_oom};
-		write_file("$root/$pid/oom_score", $pid == $pm ? "0\n" : "1345\n");
+		write_file("$root/$pid/oom_score", $pid == $pm ? "0\n" : "1345\n") unless $pid == 4000004;
 		write_file("$root/$pid/oom_score_adj", $opt{oom_score_adj} // ($pid == $pm ? "-1000\n" : "0\n"));
 	}
 	return $root;
@@ -150,6 +161,24 @@ like($err, qr/ERROR:  could not parse file ".*\/\d+\/oom_score_adj"\nDETAIL:  Th
 ($ret, $out, $err) = query(make_tree(oom_score_adj => "99999999999\n"),
 	'SELECT count(*) FROM vmastat_backends(fast => true)');
 like($err, qr/ERROR:  could not parse file ".*\/oom_score_adj"/, 'so is one out of range');
+
+# A process whose oom_score cannot be read is not the one the kernel picks
+# first: it is ranked after those with a score
+(undef, $out) = query(make_tree(extra => 1),
+	'SELECT pid, oom_score, kill_order FROM vmastat_oom ORDER BY pid = ' . $pm . ', pid');
+is($out, "4000001|1345|1\n4000004||2\n$pm|0|", 'a NULL oom_score comes last in kill_order');
+
+# A listed PID whose /proc directory may not be opened is not a server
+# process: it is left out, as one that exited, and named alone it warns
+my $denied = make_tree(denied => 1);
+($ret, $out, $err) = query($denied, 'SELECT count(*) FROM vmastat_backends()');
+is("$ret|$out|$err", '0|2|', 'a PID of another user is left out of the processes');
+($ret, $out, $err) = query($denied, "SELECT count(*) FROM vmastat_vmas WHERE pid = 4000005");
+is("$ret|$out|$err", '0|0|', 'and out of the VMAs');
+($ret, $out, $err) = query($denied, 'SELECT count(*) FROM vmastat_backend(4000005)');
+like($err, qr/WARNING:  PID 4000005 is not a PostgreSQL server process/,
+	'named alone, it is not a server process');
+chmod 0700, "$denied/4000005";
 
 (undef, $out) = query($root, 'SELECT pid, count(*), sum(rss), string_agg(kind, \',\' ORDER BY start_addr)
 	FROM vmastat_vmas GROUP BY pid ORDER BY pid');

@@ -67,5 +67,32 @@ is( $node->safe_psql('postgres',
 		"SELECT count(DISTINCT start_addr) FROM vmastat_vmas WHERE kind = 'shm_main'"),
 	1, 'the main segment is at one address in every process');
 
+# vmastat_totals: the huge pages are in no pss, yet the cluster uses them.
+# The cluster row counts them once: at least what the process that maps the
+# most maps (its HugetlbPages, read before), at most the huge pages in use
+# on the host (read after); its levels add up, and pss holds them.
+my $pids = $node->safe_psql('postgres', 'SELECT pid FROM vmastat_backends(true)');
+my $max_kb = 0;
+for my $p (split /\n/, $pids)
+{
+	my $st = eval { slurp_file("/proc/$p/status") } // next;
+	my ($kb) = $st =~ /^HugetlbPages:\s+(\d+) kB/m;
+	$max_kb = $kb if defined $kb && $kb > $max_kb;
+}
+my $totals = $node->safe_psql('postgres', q{
+	SELECT level, sum(hugetlb), sum(processes), bool_and(hugetlb <= pss_shmem AND pss_shmem <= pss)
+	FROM vmastat_totals GROUP BY level ORDER BY level});
+my %after = map { /^(\S+):\s+(\d+)/ ? ($1 => $2) : () } split /\n/, slurp_file('/proc/meminfo');
+my $host_used = ($after{HugePages_Total} - $after{HugePages_Free}) * $page_bytes;
+my %level = map { my @f = split /\|/; ($f[0] => [ @f[ 1 .. 3 ] ]) } split /\n/, $totals;
+my ($cluster_hugetlb, $nprocs) = @{ $level{cluster} // [ 0, 0 ] };
+# each process's share is rounded to a byte
+cmp_ok($cluster_hugetlb, '>=', $max_kb * 1024 - $nprocs,
+	"the cluster's hugetlb holds what the process that maps the most maps (${max_kb} kB)");
+cmp_ok($cluster_hugetlb, '<=', $host_used, "and no more than the host's huge pages in use ($host_used)");
+is(join(',', map { $level{$_}[0] } qw(database query user)),
+	join(',', ($cluster_hugetlb) x 3), 'the databases, queries and users add up to it');
+is(join(',', map { $level{$_}[2] } sort keys %level), 't,t,t,t', 'pss_shmem and pss hold it');
+
 $node->stop;
 done_testing();

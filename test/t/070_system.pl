@@ -215,14 +215,15 @@ is($row->{psi_full_avg60}, '0.1', 'v2: PSI full avg60');
 is($row->{headroom}, 4 * 1024 * $MiB, 'unlimited cgroup: headroom is MemAvailable');
 is($row->{headroom_by}, 'host', 'unlimited cgroup: the host binds');
 
-# limited: 1 GiB - 900 MiB left, less than MemAvailable
+# limited: memory.high, 1000 MiB, throttles before memory.max: 100 MiB
+# left, less than MemAvailable
 fake_v2(%v2, 'memory.max' => 1024 * $MiB . "\n", 'memory.high' => 1000 * $MiB . "\n",
 	'memory.swap.max' => "0\n");
 $row = system_row($settings);
 is($row->{cgroup_limit}, 1024 * $MiB, 'v2 limited: memory.max');
 is($row->{cgroup_high}, 1000 * $MiB, 'v2 limited: memory.high');
 is($row->{cgroup_swap_limit}, 0, 'v2 limited: memory.swap.max 0 is 0, not NULL');
-is($row->{headroom}, 124 * $MiB, 'limited cgroup: headroom is limit - usage');
+is($row->{headroom}, 100 * $MiB, 'limited cgroup: headroom is memory.high - usage');
 is($row->{headroom_by}, 'cgroup', 'limited cgroup: the cgroup binds');
 
 # strict overcommit: CommitLimit - Committed_AS is smallest
@@ -241,6 +242,35 @@ fake_host(%host, MemAvailable => 10 * 1024);
 $row = system_row($settings);
 is($row->{headroom}, 10 * $MiB, 'low MemAvailable: headroom');
 is($row->{headroom_by}, 'host', 'low MemAvailable: the host binds');
+
+# inactive page cache is reclaimed before the limit bites: not used
+fake_host(%host);
+my $stat_inactive = $v2{'memory.stat'} . 'inactive_file ' . 40 * $MiB . "\n";
+fake_v2(%v2, 'memory.max' => 1024 * $MiB . "\n", 'memory.stat' => $stat_inactive);
+$row = system_row($settings);
+is($row->{headroom}, 164 * $MiB, 'limited cgroup: inactive_file is not counted as used');
+
+# a parent's limit binds its children, which have none or larger ones:
+# system.slice may use 950 MiB and uses 930, 5 of them inactive
+my $parent = "$sys/fs/cgroup/system.slice";
+fake_v2(%v2, 'memory.max' => 1024 * $MiB . "\n", 'memory.stat' => $stat_inactive);
+write_file("$parent/memory.max", 950 * $MiB . "\n");
+write_file("$parent/memory.high", "max\n");
+write_file("$parent/memory.current", 930 * $MiB . "\n");
+write_file("$parent/memory.stat", 'inactive_file ' . 5 * $MiB . "\n");
+$row = system_row($settings);
+is($row->{cgroup_limit}, 1024 * $MiB, 'limited parent: cgroup_limit is the cgroup\'s own');
+is($row->{headroom}, 25 * $MiB, 'limited parent: headroom is what the parent leaves');
+is($row->{headroom_by}, 'cgroup', 'limited parent: the cgroups bind');
+fake_v2(%v2, 'memory.stat' => $stat_inactive);
+write_file("$parent/memory.high", 940 * $MiB . "\n");
+write_file("$parent/memory.current", 930 * $MiB . "\n");
+$row = system_row($settings);
+is($row->{cgroup_limit}, undef, 'parent with memory.high: the cgroup itself is unlimited');
+is($row->{headroom}, 10 * $MiB, 'parent with memory.high: it binds the unlimited child');
+write_file("$sys/fs/cgroup/memory.max", 1 * $MiB . "\n");
+write_file("$sys/fs/cgroup/memory.current", 0 . "\n");
+is(system_row($settings)->{headroom}, 1 * $MiB, 'the walk goes up to the root of the hierarchy');
 
 # missing files and fields: NULL, never 0
 fake_host(%host, MemAvailable => undef, Hugepagesize => undef);
@@ -333,6 +363,17 @@ $row = system_row($settings);
 is($row->{cgroup_limit}, 512 * $MiB, 'v1: a real limit');
 is($row->{headroom}, 212 * $MiB, 'v1 limited: headroom is limit - usage');
 is($row->{headroom_by}, 'cgroup', 'v1 limited: the cgroup binds');
+my $stat1 = "cache 1\nrss 2\nshmem 3\ntotal_cache 1000\ntotal_rss 2000\ntotal_shmem 3000\n"
+  . 'total_inactive_file ' . 12 * $MiB . "\n";
+write_file("$cg1/memory.stat", $stat1);
+is(system_row($settings)->{headroom}, 224 * $MiB, 'v1: total_inactive_file is not counted as used');
+# the cgroup unlimited, an ancestor, perhaps outside the container, at 400 MiB
+write_file("$cg1/memory.limit_in_bytes", "9223372036854771712\n");
+write_file("$cg1/memory.stat", $stat1 . 'hierarchical_memory_limit ' . 400 * $MiB . "\n");
+$row = system_row($settings);
+is($row->{cgroup_limit}, undef, 'v1 limited ancestor: the cgroup\'s own limit is none');
+is($row->{headroom}, 112 * $MiB, 'v1 limited ancestor: hierarchical_memory_limit binds');
+is($row->{headroom_by}, 'cgroup', 'v1 limited ancestor: the cgroups bind');
 
 # -- Privileges
 $node->safe_psql('postgres', q{
