@@ -7,6 +7,9 @@ OBJS = \
 	src/guc.o \
 	src/kinds.o \
 	src/launcher.o \
+	src/memctx.o \
+	src/memctx_log.o \
+	src/memctx_parser.o \
 	src/procfs.o \
 	src/sampler.o \
 	src/scan.o \
