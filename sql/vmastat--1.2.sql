@@ -1003,13 +1003,13 @@ CREATE TYPE @extschema@.vmastat_memory_context AS (
 
 COMMENT ON TYPE @extschema@.vmastat_memory_context IS
 'One line of the memory context dump of a server process, as returned by vmastat_memory_contexts()';
-COMMENT ON COLUMN @extschema@.vmastat_memory_context.kind IS 'context: one memory context; summary: the children the server did not print one by one (beyond 100 per parent, or below 100 levels); total: the server''s grand total of the process, the last row';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.kind IS 'context: one memory context; summary: the children of a context the server did not print one by one (beyond the 100 it prints per parent); total: the server''s grand total of the process, the last row';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.name IS 'name of the context, as in pg_backend_memory_contexts; NULL for summary and total rows';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.ident IS 'identifier of the context (a query text, a relation, a function), cut by the server at 100 bytes with "..." appended, control characters as spaces; NULL if it has none, and for processes of other roles unless the caller has the privileges of pg_read_all_stats';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.parent IS 'name of the parent context (for a summary: of the context whose children it sums); NULL for TopMemoryContext and the total';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.level IS 'depth in the context tree as pg_backend_memory_contexts of the same server counts it: TopMemoryContext is 0 up to PostgreSQL 17, 1 from 18 on; a summary has the level of the contexts it sums; NULL for the total';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.path IS 'names of the contexts from TopMemoryContext down to this one (for a summary: down to the parent); NULL for the total';
-COMMENT ON COLUMN @extschema@.vmastat_memory_context.contexts IS 'number of contexts the row stands for: 1 for a context; for a summary the number the server printed, which counts the unprinted children only up to PostgreSQL 16 and their descendants too from 17 on; NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.contexts IS 'number of contexts the row stands for: 1 for a context; for a summary the number the server printed, which counts the unprinted children only on PostgreSQL 15, and their descendants too from 17 on; NULL for the total';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.total_bytes IS 'bytes allocated for the context (for a summary: for all the contexts it sums, descendants included)';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.total_nblocks IS 'number of blocks allocated for the context';
 COMMENT ON COLUMN @extschema@.vmastat_memory_context.free_bytes IS 'bytes allocated but free in the context';
