@@ -219,7 +219,22 @@ may_see_idents(int pid)
 	return false;
 }
 
-/* Reads the log until the dump is complete or the deadline passes */
+static void
+timed_out(const Collector *c, const VmastatLogReader *reader)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("timed out waiting for the memory contexts of process %d in the server log",
+					c->dump->pid),
+			 errdetail("Log file \"%s\" was read up to byte %lld.", reader->path,
+					   (long long) reader->pos),
+			 errhint("The process logs its memory contexts only when it next checks for interrupts, and only if its log_min_messages lets LOG messages through; try a longer timeout.")));
+}
+
+/*
+ * Reads the log until the dump is complete or the deadline passes, also
+ * while another process floods the log
+ */
 static void
 wait_for_dump(Collector *c, VmastatLogReader *reader, long timeout_ms)
 {
@@ -241,7 +256,11 @@ wait_for_dump(Collector *c, VmastatLogReader *reader, long timeout_ms)
 		{
 			collect_record(c, rec, len, reader, msgbuf);
 			if (++nrecords % 1024 == 0)
+			{
 				CHECK_FOR_INTERRUPTS();
+				if (GetCurrentTimestamp() >= deadline)
+					break;
+			}
 		}
 		if (c->complete)
 			break;
@@ -254,12 +273,7 @@ wait_for_dump(Collector *c, VmastatLogReader *reader, long timeout_ms)
 		gone = !process_alive(c->dump->pid);
 		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 		if (left <= 0 && !gone)
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("timed out waiting for the memory contexts of process %d in the server log",
-							c->dump->pid),
-					 errdetail("Log file \"%s\" was read to its end.", reader->path),
-					 errhint("The process logs its memory contexts only when it next checks for interrupts, and only if its log_min_messages lets LOG messages through; try a longer timeout.")));
+			timed_out(c, reader);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Min(left, WAIT_STEP_MS), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

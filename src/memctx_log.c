@@ -164,10 +164,15 @@ vmastat_log_open(VmastatLogReader *reader)
 	}
 	else
 	{
+		char		target[MAXPGPATH];
+		ssize_t		n;
+
 		check_stderr_file();
 		reader->format = VMASTAT_LOG_STDERR;
-		reader->fd = open_log_file("/proc/self/fd/2", "/proc/self/fd/2");
-		reader->path = pstrdup("/proc/self/fd/2");
+		/* the file's name for messages; it is opened through the descriptor */
+		n = readlink("/proc/self/fd/2", target, sizeof(target) - 1);
+		reader->path = n > 0 ? pnstrdup(target, n) : pstrdup("/proc/self/fd/2");
+		reader->fd = open_log_file("/proc/self/fd/2", reader->path);
 	}
 	if (reader->format == VMASTAT_LOG_STDERR &&
 		!vmastat_prefix_pid_pattern(Log_line_prefix, &reader->pattern))
