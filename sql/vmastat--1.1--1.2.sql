@@ -797,3 +797,47 @@ REVOKE ALL ON @extschema@.vmastat_oom FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_totals FROM PUBLIC;
 GRANT SELECT ON @extschema@.vmastat_oom TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_totals TO pg_read_all_stats;
+
+--
+-- The memory contexts of a server process, read back from the server log
+--
+CREATE TYPE @extschema@.vmastat_memory_context AS (
+    kind text,
+    name text,
+    ident text,
+    parent text,
+    level integer,
+    path text[],
+    contexts bigint,
+    total_bytes bigint,
+    total_nblocks bigint,
+    free_bytes bigint,
+    free_chunks bigint,
+    used_bytes bigint
+);
+
+COMMENT ON TYPE @extschema@.vmastat_memory_context IS
+'One line of the memory context dump of a server process, as returned by vmastat_memory_contexts()';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.kind IS 'context: one memory context; summary: the children of a context the server did not print one by one (beyond the 100 it prints per parent); total: the server''s grand total of the process, the last row';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.name IS 'name of the context, as in pg_backend_memory_contexts; NULL for summary and total rows';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.ident IS 'identifier of the context (a query text, a relation, a function), cut by the server at 100 bytes with "..." appended, control characters as spaces; NULL if it has none, and for processes of other roles unless the caller has the privileges of pg_read_all_stats';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.parent IS 'name of the parent context (for a summary: of the context whose children it sums); NULL for TopMemoryContext and the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.level IS 'depth in the context tree as pg_backend_memory_contexts of the same server counts it: TopMemoryContext is 0 up to PostgreSQL 17, 1 from 18 on; a summary has the level of the contexts it sums; NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.path IS 'names of the contexts from TopMemoryContext down to this one (for a summary: down to the parent); NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.contexts IS 'number of contexts the row stands for: 1 for a context; for a summary the number the server printed, which counts the unprinted children only on PostgreSQL 15, and their descendants too from 17 on; NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.total_bytes IS 'bytes allocated for the context (for a summary: for all the contexts it sums, descendants included)';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.total_nblocks IS 'number of blocks allocated for the context';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.free_bytes IS 'bytes allocated but free in the context';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.free_chunks IS 'number of free chunks; NULL for bump contexts (PostgreSQL 17 on), which do not keep any';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.used_bytes IS 'bytes in use: total_bytes - free_bytes';
+
+CREATE FUNCTION @extschema@.vmastat_memory_contexts(pid integer,
+    timeout interval DEFAULT '5 seconds')
+RETURNS SETOF @extschema@.vmastat_memory_context
+AS 'MODULE_PATHNAME', 'vmastat_memory_contexts'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_memory_contexts(integer, interval) IS
+'The memory contexts of a server process, one row each: asks it with pg_log_backend_memory_contexts() and reads its answer back from the server log, waiting up to timeout; superuser only unless granted, like pg_log_backend_memory_contexts()';
+
+REVOKE ALL ON FUNCTION @extschema@.vmastat_memory_contexts(integer, interval) FROM PUBLIC;

@@ -22,6 +22,7 @@
  *-------------------------------------------------------------------------
  */
 #include "leak_model.h"
+#include "memctx_parser.h"
 #include "vma_parser.h"
 #include "vma_kind.h"
 
@@ -254,6 +255,51 @@ leak_model_pass(const uint8_t *data, size_t size)
 	}
 }
 
+/*
+ * The input as a server log in the three formats, record by record: each
+ * parsed name and identifier lies inside the record (stderr) or inside the
+ * unescaped message (CSV, JSON), and every figure fits in a bigint.
+ */
+static void
+memctx_pass(const char *text, size_t size)
+{
+	static char buf[VMASTAT_LOG_RECORD_MAX];
+	VmastatPidPattern pattern;
+
+	require(vmastat_prefix_pid_pattern("%m [%p] %q%a ", &pattern));
+	for (int f = VMASTAT_LOG_STDERR; f <= VMASTAT_LOG_JSON; f++)
+	{
+		size_t		pos = 0;
+
+		while (pos < size)
+		{
+			bool		in_quotes = false;
+			size_t		n = vmastat_log_record_end((VmastatLogFormat) f, text + pos,
+												   size - pos, &in_quotes);
+			const char *base = f == VMASTAT_LOG_STDERR ? text + pos : buf;
+			VmastatMcxtLine line;
+			int			pid;
+
+			if (n == 0)
+				n = size - pos;
+			require(n <= size - pos);
+			if (n <= sizeof(buf) &&
+				vmastat_mcxt_parse_record((VmastatLogFormat) f, &pattern, text + pos,
+										  n, buf, sizeof(buf), &pid, &line) != VMASTAT_MCXT_NONE)
+			{
+				require(pid >= 0 && line.level >= 0 && line.contexts >= 0);
+				require(line.total_bytes <= (uint64_t) INT64_MAX &&
+						line.used_bytes <= (uint64_t) INT64_MAX);
+				if (line.name)
+					require(within(line.name, line.name_len, base, n));
+				if (line.ident)
+					require(within(line.ident, line.ident_len, base, n));
+			}
+			pos += n;
+		}
+	}
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -320,5 +366,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	leak_model_pass(data, size);
+	memctx_pass(text, size);
 	return 0;
 }
