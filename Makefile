@@ -7,6 +7,7 @@ OBJS = \
 	src/guc.o \
 	src/kinds.o \
 	src/launcher.o \
+	src/leak_contexts.o \
 	src/leak_model.o \
 	src/leak_sample.o \
 	src/leak_store.o \

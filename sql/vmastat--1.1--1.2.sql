@@ -280,7 +280,9 @@ CREATE FUNCTION @extschema@.vmastat_incarnations(
     OUT writeable_private_delta bigint,
     OUT trend_values bigint[],
     OUT verdict text,
-    OUT suspect_since timestamp with time zone)
+    OUT suspect_since timestamp with time zone,
+    OUT contexts_grown text,
+    OUT contexts_taken timestamp with time zone)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'vmastat_incarnations'
 LANGUAGE C VOLATILE STRICT;
@@ -376,7 +378,7 @@ SELECT i.pid, i.backend_start, i.backend_type, i.datname, i.usename,
        i.anon_rate, i.anon_r2, i.anon_recent_rate, i.writeable_private_delta,
        @extschema@.vmastat_sparkline(i.trend_values) AS trend,
        i.baseline_first, i.baseline_last, i.verdict, i.suspect_since,
-       i.before_restart
+       i.before_restart, i.contexts_grown, i.contexts_taken
 FROM @extschema@.vmastat_incarnations() AS i;
 
 COMMENT ON VIEW @extschema@.vmastat_growth IS
@@ -404,6 +406,8 @@ COMMENT ON COLUMN @extschema@.vmastat_growth.baseline_last IS 'the baseline now'
 COMMENT ON COLUMN @extschema@.vmastat_growth.verdict IS 'what the leak rule says: suspect, or the first condition the series fails (few samples, short span, little growth, slow, unsteady, stopped)';
 COMMENT ON COLUMN @extschema@.vmastat_growth.suspect_since IS 'when a sample first found the process a suspect under the server''s thresholds (NULL if never)';
 COMMENT ON COLUMN @extschema@.vmastat_growth.before_restart IS 'whether the last sample is from before the last start or crash restart of the server: kept in $PGDATA/pg_stat/vmastat.state';
+COMMENT ON COLUMN @extschema@.vmastat_growth.contexts_grown IS 'which subtrees of memory contexts grew between the background sampler''s first and latest capture of the process''s memory contexts, largest growth first (NULL before two captures)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.contexts_taken IS 'time of the latest capture of the process''s memory contexts (NULL if none)';
 
 CREATE VIEW @extschema@.vmastat_leak_kinds AS
 SELECT k.pid, k.backend_start, k.kind, k.first_time, k.last_time,
@@ -444,7 +448,8 @@ SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
        g.last_seen OPERATOR(pg_catalog.-) g.first_seen AS span,
        g.anon_first, g.anon_last, g.anon_delta, g.anon_rate, g.anon_r2,
        g.anon_recent_rate, g.writeable_private_delta, g.trend, k.kinds_grown,
-       g.baseline_first, g.baseline_last, g.suspect_since, g.before_restart
+       g.baseline_first, g.baseline_last, g.suspect_since, g.before_restart,
+       g.contexts_grown
 FROM @extschema@.vmastat_growth AS g
     LEFT JOIN grown AS k ON k.pid OPERATOR(pg_catalog.=) g.pid
         AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
@@ -483,6 +488,7 @@ COMMENT ON COLUMN @extschema@.vmastat_leaks.baseline_first IS 'owned bytes held 
 COMMENT ON COLUMN @extschema@.vmastat_leaks.baseline_last IS 'owned bytes held throughout the last time bucket';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.suspect_since IS 'when a sample first found the process a suspect under the server''s thresholds';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.before_restart IS 'whether the evidence is from before the last start or crash restart of the server';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.contexts_grown IS 'which subtrees of memory contexts grew, from the background sampler''s captures, for example "CacheMemoryContext +12 MB, +1555 contexts (mostly CachedPlanSource)"';
 
 --
 -- Privileges of the leak finder: reading is for pg_read_all_stats, taking

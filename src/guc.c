@@ -37,6 +37,7 @@ char	   *vmastat_sys_root = NULL;
 double		vmastat_sample_interval = 60;
 char	   *vmastat_database = NULL;
 int			vmastat_history_keep = 86400;
+int			vmastat_leak_contexts_interval = 60;
 
 /* Thresholds of the leak rule, see vmastat_leaks() */
 static int	leak_min_rate_kb = LEAK_DEFAULT_MIN_RATE_KB;
@@ -110,6 +111,13 @@ define_sampler_settings(void)
 							NULL,
 							&vmastat_history_keep,
 							86400, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("vmastat.leak_contexts_interval",
+							"Least time between two captures of a leak suspect's memory contexts by the background sampler.",
+							"0 turns the captures off.  Each capture writes the process's memory contexts to the server log.",
+							&vmastat_leak_contexts_interval,
+							60, 0, INT_MAX / 1000,
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 }

@@ -20,6 +20,7 @@ extern char *vmastat_sys_root;
 extern double vmastat_sample_interval;	/* seconds, 0 turns it off */
 extern char *vmastat_database;
 extern int	vmastat_history_keep;	/* seconds */
+extern int	vmastat_leak_contexts_interval; /* seconds, 0: no captures */
 
 struct LeakRule;
 

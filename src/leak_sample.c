@@ -32,6 +32,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "sampler.h"
 #include "scan.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -370,6 +371,72 @@ add_readings(ProcessSample *samples, int nsamples, const KindReading *readings,
 }
 
 /*
+ * The suspect of this sample whose memory contexts are due: one named now,
+ * or one grown by a step since its last capture; -1 if none, or if the
+ * last capture in the cluster is too recent.  The caller holds the lock.
+ */
+static int
+capture_candidate(const ProcessSample *samples, int nsamples, TimestampTz at)
+{
+	int			best = -1;
+	int			i;
+
+	for (i = 0; i < nsamples; i++)
+	{
+		Incarnation *entry = vmastat_store_find(&samples[i].key);
+
+		if (entry == NULL || entry->suspect_since == 0 || entry->last_seen != at)
+			continue;
+		if (entry->contexts_captures == 0)
+		{
+			best = i;
+			break;
+		}
+		if (best < 0 && vmastat_owned(&entry->last) >=
+			entry->contexts_last.owned + vmastat_kinds_step(entry->contexts_last.owned))
+			best = i;
+	}
+	if (best >= 0 &&
+		!vmastat_store_capture_due(at, vmastat_leak_contexts_interval * 1000L))
+		return -1;
+	return best;
+}
+
+/*
+ * In the background sampler, captures the memory contexts of at most one
+ * suspect (leak_contexts.c): the server log must never be flooded.
+ */
+static void
+capture_contexts(ProcessSample *samples, int nsamples, TimestampTz at)
+{
+	ContextCapture *capture;
+	Incarnation *entry;
+	int			i;
+
+	if (!vmastat_in_sampler || vmastat_leak_contexts_interval == 0)
+		return;
+	vmastat_store_lock(true);
+	i = capture_candidate(samples, nsamples, at);
+	vmastat_store_unlock();
+	if (i < 0)
+		return;
+	capture = palloc0(sizeof(ContextCapture));
+	if (!vmastat_capture_contexts(samples[i].key.pid, capture))
+		return;
+	capture->taken = at;
+	capture->owned = vmastat_owned(&samples[i].status);
+	vmastat_store_lock(true);
+	entry = vmastat_store_find(&samples[i].key);
+	if (entry != NULL)
+	{
+		if (entry->contexts_captures++ == 0)
+			entry->contexts_first = *capture;
+		entry->contexts_last = *capture;
+	}
+	vmastat_store_unlock();
+}
+
+/*
  * What a sample does with what it read: the path shared by
  * vmastat_snapshot() and the test feed.  complete says the samples are of
  * every server process.
@@ -383,6 +450,7 @@ record_samples(ProcessSample *samples, int nsamples, TimestampTz at,
 	add_samples(samples, nsamples, at);
 	read_kinds(samples, nsamples, readings, at);
 	add_readings(samples, nsamples, readings, at);
+	capture_contexts(samples, nsamples, at);
 	if (complete)
 	{
 		vmastat_store_lock(true);

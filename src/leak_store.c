@@ -53,6 +53,7 @@ typedef struct StoreShared
 	TimestampTz started;		/* when this shared memory was set up */
 	TimestampTz last_sample;	/* time of the latest sample, 0 if none */
 	TimestampTz persisted;		/* last write of the file */
+	TimestampTz last_capture;	/* last memory context capture, 0 if none */
 } StoreShared;
 
 /* The head of the file; the entries follow, then their CRC */
@@ -114,6 +115,7 @@ store_shmem_startup(void)
 		store->started = GetCurrentTimestamp();
 		store->last_sample = 0;
 		store->persisted = 0;
+		store->last_capture = 0;
 	}
 	info.keysize = sizeof(IncarnationKey);
 	info.entrysize = sizeof(Incarnation);
@@ -291,6 +293,22 @@ vmastat_store_copy(int *count, TimestampTz *last_sample, TimestampTz *started)
 	vmastat_store_unlock();
 	*count = n;
 	return copy;
+}
+
+/*
+ * True, and the capture's time kept, if no process's memory contexts were
+ * captured in the last interval_ms: one capture at a time in the whole
+ * cluster, so that the server log is never flooded.  The caller holds the
+ * lock exclusively.
+ */
+bool
+vmastat_store_capture_due(TimestampTz now, long interval_ms)
+{
+	if (store->last_capture != 0 && now >= store->last_capture &&
+		!TimestampDifferenceExceeds(store->last_capture, now, (int) interval_ms))
+		return false;
+	store->last_capture = now;
+	return true;
 }
 
 /*

@@ -54,6 +54,30 @@ typedef struct StatusSample
 	int64		writeable_private;
 } StatusSample;
 
+/*
+ * A subtree of the memory contexts of a process, as one capture found it:
+ * a child of TopMemoryContext with everything below it.
+ */
+#define CONTEXT_GROUPS 16
+
+typedef struct ContextGroup
+{
+	char		name[NAMEDATALEN];
+	int64		bytes;			/* total bytes of the subtree */
+	int64		contexts;		/* contexts in the subtree */
+	char		common[NAMEDATALEN];	/* its most frequent context name */
+	int64		common_count;
+} ContextGroup;
+
+/* The largest subtrees of one capture of a process's memory contexts */
+typedef struct ContextCapture
+{
+	TimestampTz taken;			/* 0: no capture */
+	int64		owned;			/* owned bytes of the process then */
+	int			ngroups;
+	ContextGroup groups[CONTEXT_GROUPS];
+} ContextCapture;
+
 typedef struct Incarnation
 {
 	IncarnationKey key;
@@ -69,6 +93,9 @@ typedef struct Incarnation
 	int64		kinds_owned;	/* owned bytes at the last one */
 	KindReading kinds_first;
 	KindReading kinds_last;
+	int64		contexts_captures;	/* memory context captures taken */
+	ContextCapture contexts_first;
+	ContextCapture contexts_last;
 } Incarnation;
 
 /* Owned memory: what the process alone holds, resident or swapped */
@@ -99,5 +126,10 @@ extern Incarnation *vmastat_store_copy(int *count, TimestampTz *last_sample,
 
 /* The step of owned growth after which the kinds are read again */
 extern int64 vmastat_kinds_step(int64 owned_at_last_reading);
+
+/* leak_contexts.c */
+extern bool vmastat_capture_contexts(int pid, ContextCapture *capture);
+extern char *vmastat_contexts_grown(const Incarnation *entry);
+extern bool vmastat_store_capture_due(TimestampTz now, long interval_ms);
 
 #endif							/* VMASTAT_LEAK_STORE_H */

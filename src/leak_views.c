@@ -128,8 +128,8 @@ enum
 	INC_ALIVE, INC_BEFORE_RESTART, INC_SAMPLES, INC_FIRST_SEEN,
 	INC_LAST_SEEN, INC_ANON_FIRST, INC_ANON_LAST, INC_BASELINE_FIRST,
 	INC_BASELINE_LAST, INC_RATE, INC_R2, INC_RECENT_RATE, INC_WP_DELTA,
-	INC_TREND, INC_VERDICT, INC_SUSPECT_SINCE,
-	INC_NUM_COLS
+	INC_TREND, INC_VERDICT, INC_SUSPECT_SINCE, INC_CONTEXTS_GROWN,
+	INC_CONTEXTS_TAKEN, INC_NUM_COLS
 };
 
 static const Oid incarnation_types[INC_NUM_COLS] = {
@@ -137,7 +137,8 @@ static const Oid incarnation_types[INC_NUM_COLS] = {
 	BOOLOID, BOOLOID, INT8OID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID,
 	INT8OID, INT8OID, FLOAT8OID, INT8OID, INT8OID,
-	INT8ARRAYOID, TEXTOID, TIMESTAMPTZOID
+	INT8ARRAYOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	TIMESTAMPTZOID
 };
 
 /* The greatest owned value of each bucket, oldest first */
@@ -158,6 +159,7 @@ incarnation_row(const Incarnation *entry, bool alive, TimestampTz started,
 				const LeakRule *rule, Datum *values, bool *nulls)
 {
 	LeakVerdict verdict;
+	char	   *grown;
 
 	vmastat_leak_verdict(&entry->series, rule, &verdict);
 	memset(nulls, false, INC_NUM_COLS * sizeof(bool));
@@ -188,6 +190,11 @@ incarnation_row(const Incarnation *entry, bool alive, TimestampTz started,
 	values[INC_VERDICT] = CStringGetTextDatum(vmastat_leak_reason_name(verdict.reason));
 	values[INC_SUSPECT_SINCE] = TimestampTzGetDatum(entry->suspect_since);
 	nulls[INC_SUSPECT_SINCE] = entry->suspect_since == 0;
+	grown = vmastat_contexts_grown(entry);
+	values[INC_CONTEXTS_GROWN] = grown ? CStringGetTextDatum(grown) : (Datum) 0;
+	nulls[INC_CONTEXTS_GROWN] = grown == NULL;
+	values[INC_CONTEXTS_TAKEN] = TimestampTzGetDatum(entry->contexts_last.taken);
+	nulls[INC_CONTEXTS_TAKEN] = entry->contexts_captures == 0;
 }
 
 /*

@@ -54,6 +54,8 @@
 
 PGDLLEXPORT void vmastat_sampler_main(Datum main_arg);
 
+bool		vmastat_in_sampler = false;
+
 /* The sampler prunes at most this often, and at least as often as it keeps */
 #define PRUNE_INTERVAL_MS (60 * 1000)
 
@@ -302,6 +304,7 @@ vmastat_sampler_main(Datum main_arg)
 		proc_exit(0);
 	}
 
+	vmastat_in_sampler = true;
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, sizeof(dbname));
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	pin_session_settings();
