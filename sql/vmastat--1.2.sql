@@ -470,6 +470,7 @@ COMMENT ON FUNCTION @extschema@.vmastat_leak_settings() IS
 'The thresholds of the leak rule: vmastat.leak_min_rate (bytes per minute), vmastat.leak_min_samples, vmastat.leak_min_span, vmastat.leak_min_r2 and vmastat.leak_min_growth (bytes)';
 
 CREATE FUNCTION @extschema@.vmastat_incarnations(
+    require_store boolean DEFAULT true,
     OUT pid integer,
     OUT backend_start timestamp with time zone,
     OUT backend_type text,
@@ -498,8 +499,8 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'vmastat_incarnations'
 LANGUAGE C VOLATILE STRICT;
 
-COMMENT ON FUNCTION @extschema@.vmastat_incarnations() IS
-'One row per process incarnation the leak finder keeps, with the verdict of the leak rule under this session''s thresholds';
+COMMENT ON FUNCTION @extschema@.vmastat_incarnations(boolean) IS
+'One row per process incarnation the leak finder keeps, with the verdict of the leak rule under this session''s thresholds; without vmastat in shared_preload_libraries an error, or no rows if require_store is false';
 
 CREATE FUNCTION @extschema@.vmastat_incarnation_kinds(
     OUT pid integer,
@@ -710,7 +711,7 @@ REVOKE ALL ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_snapshot() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_history_forget(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_history_prune(interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnations() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnations(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnation_kinds() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnation_series() FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_history FROM PUBLIC;
@@ -722,7 +723,7 @@ REVOKE ALL ON @extschema@.vmastat_leaks FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) TO pg_read_all_stats;
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) TO pg_read_all_stats;
-GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnations() TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnations(boolean) TO pg_read_all_stats;
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnation_kinds() TO pg_read_all_stats;
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnation_series() TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_history TO pg_read_all_stats;
@@ -759,7 +760,8 @@ FROM @extschema@.vmastat_backends(fast => true) AS b
                CASE WHEN b.backend_type OPERATOR(pg_catalog.=) 'postmaster'
                     THEN pg_catalog.pg_postmaster_start_time()
                     ELSE a.backend_start END AS backend_start) AS o
-    LEFT JOIN @extschema@.vmastat_incarnations() AS l
+    -- without the leak finder's store (not preloaded), no verdicts
+    LEFT JOIN @extschema@.vmastat_incarnations(require_store => false) AS l
         ON l.pid OPERATOR(pg_catalog.=) b.pid AND l.alive
        AND l.verdict OPERATOR(pg_catalog.=) 'suspect'
        AND (l.backend_start OPERATOR(pg_catalog.=) o.backend_start

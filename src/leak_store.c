@@ -269,16 +269,21 @@ vmastat_store_forget(TimestampTz before)
 
 /*
  * A copy of every entry, in the current memory context, with the time of
- * the latest sample and of the start of this shared memory.
+ * the latest sample and of the start of this shared memory.  Without the
+ * store, an error, or no entries if !require.
  */
 Incarnation *
-vmastat_store_copy(int *count, TimestampTz *last_sample, TimestampTz *started)
+vmastat_store_copy(int *count, TimestampTz *last_sample, TimestampTz *started,
+				   bool require)
 {
 	HASH_SEQ_STATUS scan;
 	Incarnation *entry;
 	Incarnation *copy;
 	int			n = 0;
 
+	*count = 0;
+	if (!require && (store == NULL || entries == NULL))
+		return NULL;
 	vmastat_store_check_available();
 	copy = palloc(sizeof(Incarnation) * store->max_entries);
 	vmastat_store_lock(false);

@@ -122,7 +122,7 @@ extern void vmastat_store_persist_due(TimestampTz now, bool now_anyway);
 
 /* Reading, for the SQL functions: a copy taken under the lock */
 extern Incarnation *vmastat_store_copy(int *count, TimestampTz *last_sample,
-									   TimestampTz *started);
+									   TimestampTz *started, bool require);
 
 /* The step of owned growth after which the kinds are read again */
 extern int64 vmastat_kinds_step(int64 owned_at_last_reading);

@@ -198,8 +198,9 @@ incarnation_row(const Incarnation *entry, bool alive, TimestampTz started,
 }
 
 /*
- * vmastat_incarnations(): one row per process incarnation in the store,
- * with the verdict of the leak rule.
+ * vmastat_incarnations(require_store): one row per process incarnation in
+ * the store, with the verdict of the leak rule.  vmastat_top reads it with
+ * require_store false, so that it works without the store.
  */
 Datum
 vmastat_incarnations(PG_FUNCTION_ARGS)
@@ -214,7 +215,8 @@ vmastat_incarnations(PG_FUNCTION_ARGS)
 	LeakRule	rule;
 	int			i;
 
-	copy = vmastat_store_copy(&count, &last_sample, &started);
+	copy = vmastat_store_copy(&count, &last_sample, &started,
+							  PG_GETARG_BOOL(0));
 	running = load_running(&nrunning);
 	vmastat_leak_rule(&rule);
 	for (i = 0; i < count; i++)
@@ -290,7 +292,7 @@ vmastat_incarnation_kinds(PG_FUNCTION_ARGS)
 	TimestampTz started;
 	int			i;
 
-	copy = vmastat_store_copy(&count, &last_sample, &started);
+	copy = vmastat_store_copy(&count, &last_sample, &started, true);
 	for (i = 0; i < count; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -333,7 +335,7 @@ vmastat_incarnation_series(PG_FUNCTION_ARGS)
 	int			i;
 	int			b;
 
-	copy = vmastat_store_copy(&count, &last_sample, &started);
+	copy = vmastat_store_copy(&count, &last_sample, &started, true);
 	for (i = 0; i < count; i++)
 	{
 		const Incarnation *entry = &copy[i];
