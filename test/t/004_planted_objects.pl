@@ -17,6 +17,11 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('planted');
 $node->init;
+# the leak finder's readers need its shared memory; samples are taken below
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'vmastat'
+vmastat.sample_interval = 0
+});
 $node->start;
 
 # The names to plant: every function and operator in the definitions of
@@ -177,6 +182,7 @@ ALTER DATABASE $db SET vmastat.leak_min_samples = 3;
 ALTER DATABASE $db SET vmastat.leak_min_span = 0;
 ALTER DATABASE $db SET vmastat.leak_min_rate = 1;
 ALTER DATABASE $db SET vmastat.leak_min_r2 = 0;
+ALTER DATABASE $db SET vmastat.leak_min_growth = 1;
 });
 	$node->safe_psql($db, "SET ROLE mallory;\n" . $ran_sql);
 	# both the target schema and public get everything
