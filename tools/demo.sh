@@ -362,7 +362,8 @@ The cluster has shared_buffers = 256MB and these sessions (application_name):
   demo_leak   prepares a new statement every few milliseconds and never
               deallocates one: it leaks memory, about 8 kB a statement
 The background sampler (vmastat launcher, vmastat sampler) takes a sample of
-every server process each second into the table vmastat_history.
+every server process each second into the leak finder's state in shared
+memory, one bounded entry per process (the view vmastat_history shows it).
 EOF
 
 heading "1. Every server process, by the memory it owns" \
@@ -447,9 +448,10 @@ WHERE a.step = 1 AND b.step = 2;
 EOF
 
 heading "4. Finding the leak: vmastat_leaks" \
-	"All along, the sampler has written the status counters of every process to" \
-	"vmastat_history, once a second (vmastat.sample_interval = 1; the fast path," \
-	"no page-table walk). vmastat_leaks lists the processes whose owned memory" \
+	"All along, the sampler has added the status counters of every process to" \
+	"the leak finder's state in shared memory, once a second" \
+	"(vmastat.sample_interval = 1; the fast path, no page-table walk), without" \
+	"writing a table. vmastat_leaks lists the processes whose owned memory" \
 	"(rss_anon + swap) grows steadily. With the default thresholds, used here" \
 	"unchanged, a process is a suspect once it has at least 10 samples over at" \
 	"least 30 s and its owned memory grows at least 100 kB a minute along a" \
