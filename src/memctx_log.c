@@ -202,20 +202,27 @@ log_moved(VmastatLogReader *reader)
 	{
 		VmastatLogFormat format;
 		char	   *path = collector_file(&format);
+		bool		same = path == NULL || strcmp(path, reader->path) == 0;
 
-		if (path == NULL || strcmp(path, reader->path) == 0)
-			return false;
-		/* once more to the end of the old file, then the new one */
-		if (!reader->drained)
+		if (same || !reader->drained)
 		{
-			reader->drained = true;
-			return true;
+			/* a new file: once more to the end of the old one first */
+			reader->drained = !same;
+			/* polled every few milliseconds: nothing may pile up */
+			if (path)
+				pfree(path);
+			return !same;
 		}
+		if (format != reader->format)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the server log changed its format while waiting for the memory contexts"),
+					 errdetail("log_destination was changed.")));
 		CloseTransientFile(reader->fd);
 		reader->fd = -1;
 		reader->fd = open_log_file(path, path);
+		pfree(reader->path);
 		reader->path = path;
-		reader->format = format;
 	}
 	else
 	{
