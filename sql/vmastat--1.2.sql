@@ -425,8 +425,11 @@ BEGIN
                   DETAIL = format('The interval given was %s.', keep);
     END IF;
     nrows := @extschema@.vmastat_history_forget(keep);
-    -- a hot standby keeps the archive its primary prunes
-    IF NOT pg_is_in_recovery() THEN
+    -- a hot standby keeps the archive its primary prunes; an empty archive
+    -- needs no write, so that a read-only database can be sampled
+    IF NOT pg_is_in_recovery() AND
+       (EXISTS (SELECT FROM @extschema@.vmastat_history_archive) OR
+        EXISTS (SELECT FROM @extschema@.vmastat_history_kinds_archive)) THEN
         DELETE FROM @extschema@.vmastat_history_archive
         WHERE sample_time < clock_timestamp() - keep;
         DELETE FROM @extschema@.vmastat_history_kinds_archive

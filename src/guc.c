@@ -226,7 +226,8 @@ vmastat_leak_settings(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	vmastat_check_row_type(fcinfo, tupdesc, types, lengthof(types));
+	/* versions before 1.2 have no min_growth */
+	(void) vmastat_check_row_layout(fcinfo, tupdesc, types, lengthof(types), 4);
 	span->time = (int64) leak_min_span * USECS_PER_SEC;
 	values[0] = Int64GetDatum((int64) leak_min_rate_kb * 1024);
 	values[1] = Int32GetDatum(leak_min_samples);

@@ -217,13 +217,14 @@ sample_once(SamplerState *st, MemoryContext context, const char *dbname)
 						Min(PRUNE_INTERVAL_MS, vmastat_history_keep * 1000L));
 
 	st->last_sample = at;
+	/* a prune that fails, such as on a lock, waits for the next interval */
+	if (prune)
+		st->last_prune = at;
 	MemoryContextSwitchTo(context);
 	PG_TRY();
 	{
 		bool		installed = take_sample(prune);
 
-		if (installed && prune)
-			st->last_prune = at;
 		if (!installed && !st->missing_logged)
 			ereport(LOG,
 					(errmsg("vmastat sampler is waiting for the extension in database \"%s\"",

@@ -65,8 +65,9 @@ FROM (
     SELECT c.relname,
            coalesce(pg_catalog.array_position(
                ARRAY['vmastat_vmas', 'vmastat_activity', 'vmastat_top', 'vmastat_kinds',
-                     'vmastat_history', 'vmastat_history_kinds', 'vmastat_growth',
-                     'vmastat_leaks', 'vmastat_leak_kinds']::name[], c.relname), 1000) AS ord,
+                     'vmastat_history', 'vmastat_growth',
+                     'vmastat_leaks', 'vmastat_leak_kinds', 'vmastat_history_archive',
+                     'vmastat_history_kinds_archive']::name[], c.relname), 1000) AS ord,
            format(E'### Columns of `%s`\n\n%s %s.\n\n| column | type | description |\n| --- | --- | --- |\n',
                   c.relname,
                   CASE c.relkind WHEN 'v' THEN 'View:' WHEN 'c' THEN 'Type:' ELSE 'Table:' END,
