@@ -409,7 +409,7 @@ COMMENT ON COLUMN @extschema@.vmastat_growth.baseline_first IS 'the baseline at 
 COMMENT ON COLUMN @extschema@.vmastat_growth.baseline_last IS 'the baseline now';
 COMMENT ON COLUMN @extschema@.vmastat_growth.verdict IS 'what the leak rule says: suspect, or the first condition the series fails (few samples, short span, little growth, slow, unsteady, stopped)';
 COMMENT ON COLUMN @extschema@.vmastat_growth.suspect_since IS 'when a sample first found the process a suspect under the server''s thresholds (NULL if never)';
-COMMENT ON COLUMN @extschema@.vmastat_growth.before_restart IS 'whether the last sample is from before the last start or crash restart of the server: kept in $PGDATA/pg_stat/vmastat.state';
+COMMENT ON COLUMN @extschema@.vmastat_growth.before_restart IS 'whether the last sample is from before the last start or crash restart of the server: kept in $PGDATA/pg_stat_tmp/vmastat.state';
 COMMENT ON COLUMN @extschema@.vmastat_growth.contexts_grown IS 'which subtrees of memory contexts grew between the background sampler''s first and latest capture of the process''s memory contexts, largest growth first (NULL before two captures)';
 COMMENT ON COLUMN @extschema@.vmastat_growth.contexts_taken IS 'time of the latest capture of the process''s memory contexts (NULL if none)';
 

@@ -100,8 +100,8 @@ define_sampler_settings(void)
 							 PGC_SIGHUP, GUC_UNIT_S,
 							 check_sample_interval, NULL, NULL);
 	DefineCustomStringVariable("vmastat.database",
-							   "Database in which the background sampler stores its samples.",
-							   "The vmastat extension must be installed in it.",
+							   "Database the background sampler connects to.",
+							   "The vmastat extension must be installed in it: the sampler calls its functions there.",
 							   &vmastat_database,
 							   "postgres",
 							   PGC_SIGHUP, 0,

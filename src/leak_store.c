@@ -17,10 +17,12 @@
  * exited.  When it is full, the entry of the incarnation that exited
  * longest ago makes room.
  *
- * The file $PGDATA/pg_stat/vmastat.state keeps the entries across
+ * The file $PGDATA/pg_stat_tmp/vmastat.state keeps the entries across
  * restarts: every entry at a clean shutdown, and every minute the entries
  * of suspects, so that the evidence of a leak survives the crash restart
- * that follows an OOM kill.  It is read when shared memory is set up.
+ * that follows an OOM kill.  It is read when shared memory is set up.  In
+ * pg_stat_tmp, because base backups leave that directory out: the entries
+ * describe this server's processes, not those of a standby made from it.
  *
  * src/leak_store.c
  *
@@ -42,7 +44,7 @@
 #include "utils/timestamp.h"
 
 #define STORE_ENTRIES_PER_BACKEND 2
-#define STORE_FILE "pg_stat/vmastat.state"
+#define STORE_FILE "pg_stat_tmp/vmastat.state"
 #define STORE_FILE_MAGIC 0x766d6101
 #define PERSIST_INTERVAL_MS (60 * 1000)
 

@@ -73,8 +73,8 @@ is(scalar(@lines), 1, 'the first naming is logged once');
 like($lines[0] // '', qr/"client backend", database "postgres", user "\w+", application "crashing"; grown: anon \+/,
 	'the log line names the process and what grew');
 
-ok(-s $node->data_dir . '/pg_stat/vmastat.state',
-	'the evidence is written to pg_stat/vmastat.state at once');
+ok(-s $node->data_dir . '/pg_stat_tmp/vmastat.state',
+	'the evidence is written to pg_stat_tmp/vmastat.state at once');
 
 kill 'KILL', $leaker_pid;
 $leaker->{run}->kill_kill;
