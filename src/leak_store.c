@@ -32,6 +32,7 @@
 
 #include <unistd.h>
 
+#include "compat.h"
 #include "leak_store.h"
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
@@ -121,9 +122,9 @@ store_shmem_startup(void)
 	}
 	info.keysize = sizeof(IncarnationKey);
 	info.entrysize = sizeof(Incarnation);
-	entries = ShmemInitHash("vmastat leak store entries",
-							store->max_entries, store->max_entries,
-							&info, HASH_ELEM | HASH_BLOBS);
+	entries = vmastat_shmem_init_hash("vmastat leak store entries",
+									  store->max_entries,
+									  &info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
 
 	if (!IsUnderPostmaster)

@@ -31,6 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(vmastat_incarnations);
 PG_FUNCTION_INFO_V1(vmastat_incarnation_kinds);
