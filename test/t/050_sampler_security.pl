@@ -184,7 +184,7 @@ is( $node->safe_psql('postgres',
 	0,
 	'no leak threshold is stored for a database or role');
 is( $node->safe_psql('postgres',
-		"SELECT string_agg(DISTINCT context, ',') FROM pg_settings WHERE name LIKE 'vmastat.leak%'"),
+		"SELECT string_agg(DISTINCT context, ',') FROM pg_settings WHERE name LIKE 'vmastat.leak\\_min%'"),
 	'superuser',
 	'every leak threshold is superuser-only');
 like(

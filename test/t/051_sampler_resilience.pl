@@ -185,9 +185,26 @@ like(
 	qr/invalid value for parameter "vmastat.database".*\n.*DETAIL:  A database name is at most 63 bytes long/,
 	'a database name of 64 bytes is refused with a reason');
 
-# A failing sample is logged once, not at every interval: in a read-only
-# database the prune, which a new sampler does first and then again at each
-# sample until it succeeds, cannot delete from the archive
+# A read-only database is sampled: with an empty archive the prune, every
+# second here, writes nothing
+reload_with("vmastat.history_keep = '1s'");
+$node->safe_psql('postgres',
+	'ALTER DATABASE vmdb SET default_transaction_read_only = on');
+$offset = -s $node->logfile;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($sampler)");
+$sampler = wait_for_new_worker('vmastat sampler', $sampler)
+  or die 'no sampler after terminate';
+$first = samples();
+samples_reach($first + 3) or die 'no samples in a read-only database';
+is(log_count(qr/ERROR:/, $offset), 0,
+	'a read-only database with an empty archive is sampled without errors');
+
+# A failing sample is logged once, not at every interval: with a sample
+# archived from 1.1 to delete, the prune fails at every second
+$node->safe_psql('postgres',
+	'ALTER DATABASE vmdb RESET default_transaction_read_only');
+$node->safe_psql('vmdb',
+	"INSERT INTO vmastat_history_archive (sample_time, pid) VALUES (now() - interval '2 days', 1)");
 $node->safe_psql('postgres',
 	'ALTER DATABASE vmdb SET default_transaction_read_only = on');
 $offset = -s $node->logfile;
@@ -206,6 +223,8 @@ $sampler = wait_for_new_worker('vmastat sampler', $sampler)
   or die 'no sampler after terminate';
 $first = samples();
 samples_reach($first + 2) or die 'sampling did not resume';
+ok($node->poll_query_until('vmdb', 'SELECT count(*) = 0 FROM vmastat_history_archive'),
+	'once writable, the prune deletes the archived sample');
 
 # A lock on the archive: the prune of a new sampler's first sample gives up
 # after its lock_timeout, says so, and a sampler waiting for the lock obeys
