@@ -7,6 +7,14 @@ OBJS = \
 	src/guc.o \
 	src/kinds.o \
 	src/launcher.o \
+	src/leak_contexts.o \
+	src/leak_model.o \
+	src/leak_sample.o \
+	src/leak_store.o \
+	src/leak_views.o \
+	src/memctx.o \
+	src/memctx_log.o \
+	src/memctx_parser.o \
 	src/procfs.o \
 	src/sampler.o \
 	src/scan.o \
@@ -27,7 +35,8 @@ REGRESS = objects processes parse privileges leaks
 REGRESS_OPTS = --inputdir=$(srcdir)/test/regress
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
-EXTRA_CLEAN = test/unit/vma_parser_test test/unit/pid_reuse_test test/unit/sys_parser_test
+EXTRA_CLEAN = test/unit/vma_parser_test test/unit/pid_reuse_test test/unit/sys_parser_test \
+	test/unit/leak_model_test test/unit/memctx_parser_test
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -51,14 +60,25 @@ test/unit/vma_parser_test: test/unit/vma_parser_test.c $(PARSER_SRCS) $(PARSER_H
 test/unit/sys_parser_test: test/unit/sys_parser_test.c src/sys_parser.c src/sys_parser.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/sys_parser_test.c src/sys_parser.c
 
+# The leak model, plain C as well, fed with simulated sessions
+LEAK_TEST_SRCS = test/unit/leak_model_test.c test/unit/leak_sim.c src/leak_model.c
+test/unit/leak_model_test: $(LEAK_TEST_SRCS) test/unit/leak_sim.h src/leak_model.h
+	$(CC) $(UNIT_CFLAGS) -o $@ $(LEAK_TEST_SRCS) -lm
+# The parser of memory context dumps in the server log, plain C too
+test/unit/memctx_parser_test: test/unit/memctx_parser_test.c src/memctx_parser.c src/memctx_parser.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/memctx_parser_test.c src/memctx_parser.c
+
 # The kernel guarantee procfs.c relies on for reused PIDs; needs root,
 # exits 77 (skipped) without
 test/unit/pid_reuse_test: test/unit/pid_reuse_test.c
 	$(CC) -std=c11 -g -O1 -Wall -Wextra -Werror -o $@ test/unit/pid_reuse_test.c
 
-unittest: test/unit/vma_parser_test test/unit/sys_parser_test test/unit/pid_reuse_test
+unittest: test/unit/vma_parser_test test/unit/sys_parser_test test/unit/leak_model_test \
+		test/unit/memctx_parser_test test/unit/pid_reuse_test
 	test/unit/vma_parser_test test/fixtures
 	test/unit/sys_parser_test
+	test/unit/leak_model_test test/unit/memctx_parser_test
+	test/unit/memctx_parser_test test/fixtures
 	test/unit/pid_reuse_test || [ $$? -eq 77 ]
 
 # Everything CI runs: unit tests, pg_regress and TAP on a throwaway cluster.
@@ -97,13 +117,19 @@ FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Isrc
 EXTRA_CLEAN += test/fuzz/fuzz_parser
 
-test/fuzz/fuzz_parser: test/fuzz/fuzz_parser.c $(PARSER_SRCS) $(PARSER_HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parser.c $(PARSER_SRCS)
+test/fuzz/fuzz_parser: test/fuzz/fuzz_parser.c $(PARSER_SRCS) $(PARSER_HDRS) \
+		src/leak_model.c src/leak_model.h src/memctx_parser.c src/memctx_parser.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_parser.c $(PARSER_SRCS) \
+		src/leak_model.c src/memctx_parser.c -lm
 
 fuzz: test/fuzz/fuzz_parser
 	mkdir -p test/fuzz/corpus/inputs test/fuzz/corpus/artifacts
 	cp test/fixtures/*.maps test/fixtures/*.smaps test/fixtures/*.smaps_rollup \
 		test/fixtures/*.status test/fuzz/corpus/inputs/
+	for f in test/fixtures/memctx_*.log test/fixtures/memctx_*.csv \
+		test/fixtures/memctx_*.json; do \
+		head -c $(FUZZ_MAX_LEN) $$f > test/fuzz/corpus/inputs/$$(basename $$f); \
+	done
 	test/fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 		-dict=test/fuzz/proc.dict -artifact_prefix=test/fuzz/corpus/artifacts/ \
 		-print_final_stats=1 test/fuzz/corpus/inputs

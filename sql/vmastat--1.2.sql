@@ -322,9 +322,11 @@ COMMENT ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) IS
 'One row per kind of mapping of the listed server processes, as in vmastat_kinds; PIDs that are not server processes are skipped silently';
 
 --
--- Leak finder: samples of the status counters over time
+-- The samples version 1.1 took, kept by the update to 1.2 (empty in a new
+-- installation): vmastat_history shows them, vmastat_history_prune()
+-- deletes them as they age
 --
-CREATE TABLE @extschema@.vmastat_history (
+CREATE TABLE @extschema@.vmastat_history_archive (
     sample_time timestamp with time zone NOT NULL,
     pid integer NOT NULL,
     backend_start timestamp with time zone,
@@ -341,29 +343,10 @@ CREATE TABLE @extschema@.vmastat_history (
     writeable_private bigint
 );
 
-CREATE INDEX vmastat_history_pid_idx
-    ON @extschema@.vmastat_history (pid, sample_time);
-CREATE INDEX vmastat_history_time_idx
-    ON @extschema@.vmastat_history (sample_time);
+CREATE INDEX vmastat_history_archive_time_idx
+    ON @extschema@.vmastat_history_archive (sample_time);
 
-COMMENT ON TABLE @extschema@.vmastat_history IS
-'One row per server process per sample of vmastat_snapshot()';
-COMMENT ON COLUMN @extschema@.vmastat_history.sample_time IS 'when the sample was taken';
-COMMENT ON COLUMN @extschema@.vmastat_history.pid IS 'PID of the server process';
-COMMENT ON COLUMN @extschema@.vmastat_history.backend_start IS 'when the process started (pg_stat_activity.backend_start; the postmaster''s start time for the postmaster; NULL for processes pg_stat_activity does not list); with pid it identifies one incarnation of a process';
-COMMENT ON COLUMN @extschema@.vmastat_history.backend_type IS 'backend type, as in vmastat_backends()';
-COMMENT ON COLUMN @extschema@.vmastat_history.datname IS 'database of the backend, from pg_stat_activity';
-COMMENT ON COLUMN @extschema@.vmastat_history.usename IS 'user of the backend, from pg_stat_activity';
-COMMENT ON COLUMN @extschema@.vmastat_history.application_name IS 'application name, from pg_stat_activity';
-COMMENT ON COLUMN @extschema@.vmastat_history.rss IS 'resident bytes (VmRSS)';
-COMMENT ON COLUMN @extschema@.vmastat_history.rss_anon IS 'resident anonymous bytes (RssAnon): memory the process owns';
-COMMENT ON COLUMN @extschema@.vmastat_history.rss_file IS 'resident file-backed bytes (RssFile)';
-COMMENT ON COLUMN @extschema@.vmastat_history.rss_shmem IS 'resident shared memory bytes (RssShmem)';
-COMMENT ON COLUMN @extschema@.vmastat_history.swap IS 'swapped-out bytes (VmSwap)';
-COMMENT ON COLUMN @extschema@.vmastat_history.hugetlb IS 'hugetlbfs bytes (HugetlbPages)';
-COMMENT ON COLUMN @extschema@.vmastat_history.writeable_private IS 'the writeable/private bytes of pmap -d (VmData + VmStk)';
-
-CREATE TABLE @extschema@.vmastat_history_kinds (
+CREATE TABLE @extschema@.vmastat_history_kinds_archive (
     sample_time timestamp with time zone NOT NULL,
     pid integer NOT NULL,
     backend_start timestamp with time zone,
@@ -375,77 +358,57 @@ CREATE TABLE @extschema@.vmastat_history_kinds (
     swap bigint
 );
 
-CREATE INDEX vmastat_history_kinds_pid_idx
-    ON @extschema@.vmastat_history_kinds (pid, sample_time);
-CREATE INDEX vmastat_history_kinds_time_idx
-    ON @extschema@.vmastat_history_kinds (sample_time);
+CREATE INDEX vmastat_history_kinds_archive_time_idx
+    ON @extschema@.vmastat_history_kinds_archive (sample_time);
 
-COMMENT ON TABLE @extschema@.vmastat_history_kinds IS
-'Per-kind memory of a process, read from smaps when the process is first sampled and when its owned memory has grown by a step since its last per-kind sample';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.sample_time IS 'when the sample was taken';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.pid IS 'PID of the server process';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.backend_start IS 'start of the process, as in vmastat_history';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.vmas IS 'number of mappings of this kind';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.size IS 'virtual size in bytes';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.rss IS 'resident bytes';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.anonymous IS 'resident anonymous bytes';
-COMMENT ON COLUMN @extschema@.vmastat_history_kinds.swap IS 'swapped-out bytes';
+COMMENT ON TABLE @extschema@.vmastat_history_archive IS
+'Samples taken by version 1.1, one row per server process per sample, kept by the update to 1.2';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.sample_time IS 'when the sample was taken';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.backend_start IS 'when the process started; with pid it identifies one incarnation of a process';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.backend_type IS 'backend type, as in vmastat_backends()';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.application_name IS 'application name, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.rss IS 'resident bytes (VmRSS)';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.rss_anon IS 'resident anonymous bytes (RssAnon): memory the process owns';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.rss_file IS 'resident file-backed bytes (RssFile)';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.rss_shmem IS 'resident shared memory bytes (RssShmem)';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.swap IS 'swapped-out bytes (VmSwap)';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.hugetlb IS 'hugetlbfs bytes (HugetlbPages)';
+COMMENT ON COLUMN @extschema@.vmastat_history_archive.writeable_private IS 'the writeable/private bytes of pmap -d (VmData + VmStk)';
 
+COMMENT ON TABLE @extschema@.vmastat_history_kinds_archive IS
+'Per-kind readings taken by version 1.1, kept by the update to 1.2';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.sample_time IS 'when the reading was taken';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.backend_start IS 'start of the process, as in vmastat_history_archive';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.kind IS 'kind of mapping, as in vmastat_vmas';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.vmas IS 'number of mappings of this kind';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.size IS 'virtual size in bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.rss IS 'resident bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.anonymous IS 'resident anonymous bytes';
+COMMENT ON COLUMN @extschema@.vmastat_history_kinds_archive.swap IS 'swapped-out bytes';
+
+--
+-- Leak finder: the state of every process incarnation, kept in shared
+-- memory by vmastat_snapshot() (and the background sampler that calls it)
+--
 CREATE FUNCTION @extschema@.vmastat_snapshot()
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    taken timestamp with time zone := clock_timestamp();
-    nrows bigint;
-BEGIN
-    -- the status counters of every server process: O(1) each, no page walk
-    INSERT INTO @extschema@.vmastat_history
-    SELECT taken, b.pid,
-           CASE WHEN b.backend_type = 'postmaster'
-                THEN pg_postmaster_start_time() ELSE a.backend_start END,
-           b.backend_type, a.datname, a.usename, a.application_name,
-           b.rss, b.rss_anon, b.rss_file, b.rss_shmem, b.swap, b.hugetlb,
-           b.writeable_private
-    FROM @extschema@.vmastat_backends(fast => true) AS b
-        LEFT JOIN pg_stat_activity AS a ON a.pid = b.pid;
-    GET DIAGNOSTICS nrows = ROW_COUNT;
-
-    -- per-kind figures, read from smaps only for a process seen for the
-    -- first time (the baseline) and for one whose owned memory grew by a
-    -- step (1 MB, or 10% if more) since its last per-kind figures
-    WITH grown AS (
-        SELECT h.pid, h.backend_start
-        FROM @extschema@.vmastat_history AS h
-            CROSS JOIN LATERAL (
-                SELECT sum(k.anonymous + k.swap) AS owned
-                FROM @extschema@.vmastat_history_kinds AS k
-                WHERE k.pid = h.pid
-                  AND k.backend_start IS NOT DISTINCT FROM h.backend_start
-                  AND k.sample_time =
-                      (SELECT max(l.sample_time)
-                       FROM @extschema@.vmastat_history_kinds AS l
-                       WHERE l.pid = h.pid
-                         AND l.backend_start IS NOT DISTINCT FROM h.backend_start)
-            ) AS base
-        WHERE h.sample_time = taken
-          AND (base.owned IS NULL OR
-               h.rss_anon + h.swap >= base.owned + greatest(1048576, base.owned / 10))
-    )
-    INSERT INTO @extschema@.vmastat_history_kinds
-    SELECT taken, k.pid, g.backend_start, k.kind, k.vmas,
-           k.size, k.rss, k.anonymous, k.swap
-    FROM @extschema@.vmastat_kinds_of(ARRAY(SELECT pid FROM grown)) AS k
-        JOIN grown AS g ON g.pid = k.pid;
-
-    RETURN nrows;
-END
-$$;
+AS 'MODULE_PATHNAME', 'vmastat_snapshot'
+LANGUAGE C VOLATILE STRICT;
 
 COMMENT ON FUNCTION @extschema@.vmastat_snapshot() IS
-'Takes one sample of every server process into vmastat_history; returns the number of processes sampled';
+'Takes one sample of every server process into the leak finder''s state in shared memory; returns the number of processes sampled';
+
+CREATE FUNCTION @extschema@.vmastat_history_forget(keep interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'vmastat_history_forget'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_history_forget(interval) IS
+'Forgets the process incarnations last sampled longer ago than keep; returns how many';
 
 CREATE FUNCTION @extschema@.vmastat_history_prune(keep interval)
 RETURNS bigint
@@ -461,17 +424,23 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('The interval given was %s.', keep);
     END IF;
-    DELETE FROM @extschema@.vmastat_history
-    WHERE sample_time < clock_timestamp() - keep;
-    GET DIAGNOSTICS nrows = ROW_COUNT;
-    DELETE FROM @extschema@.vmastat_history_kinds
-    WHERE sample_time < clock_timestamp() - keep;
+    nrows := @extschema@.vmastat_history_forget(keep);
+    -- a hot standby keeps the archive its primary prunes; an empty archive
+    -- needs no write, so that a read-only database can be sampled
+    IF NOT pg_is_in_recovery() AND
+       (EXISTS (SELECT FROM @extschema@.vmastat_history_archive) OR
+        EXISTS (SELECT FROM @extschema@.vmastat_history_kinds_archive)) THEN
+        DELETE FROM @extschema@.vmastat_history_archive
+        WHERE sample_time < clock_timestamp() - keep;
+        DELETE FROM @extschema@.vmastat_history_kinds_archive
+        WHERE sample_time < clock_timestamp() - keep;
+    END IF;
     RETURN nrows;
 END
 $$;
 
 COMMENT ON FUNCTION @extschema@.vmastat_history_prune(interval) IS
-'Deletes the samples older than keep; returns the number of vmastat_history rows deleted';
+'Forgets the process incarnations last sampled longer ago than keep, and deletes the archived samples older than keep; returns the number of incarnations forgotten';
 
 CREATE FUNCTION @extschema@.vmastat_sparkline(vals bigint[])
 RETURNS text
@@ -490,74 +459,145 @@ $$;
 COMMENT ON FUNCTION @extschema@.vmastat_sparkline(bigint[]) IS
 'One block character (from ▁ for the least value to █ for the greatest) per value; a space for NULL';
 
+CREATE FUNCTION @extschema@.vmastat_leak_settings(
+    OUT min_rate bigint,
+    OUT min_samples integer,
+    OUT min_span interval,
+    OUT min_r2 double precision,
+    OUT min_growth bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'vmastat_leak_settings'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_leak_settings() IS
+'The thresholds of the leak rule: vmastat.leak_min_rate (bytes per minute), vmastat.leak_min_samples, vmastat.leak_min_span, vmastat.leak_min_r2 and vmastat.leak_min_growth (bytes)';
+
+CREATE FUNCTION @extschema@.vmastat_incarnations(
+    require_store boolean DEFAULT true,
+    OUT pid integer,
+    OUT backend_start timestamp with time zone,
+    OUT backend_type text,
+    OUT datname name,
+    OUT usename name,
+    OUT application_name text,
+    OUT alive boolean,
+    OUT before_restart boolean,
+    OUT samples bigint,
+    OUT first_seen timestamp with time zone,
+    OUT last_seen timestamp with time zone,
+    OUT anon_first bigint,
+    OUT anon_last bigint,
+    OUT baseline_first bigint,
+    OUT baseline_last bigint,
+    OUT anon_rate bigint,
+    OUT anon_r2 double precision,
+    OUT anon_recent_rate bigint,
+    OUT writeable_private_delta bigint,
+    OUT trend_values bigint[],
+    OUT verdict text,
+    OUT suspect_since timestamp with time zone,
+    OUT contexts_grown text,
+    OUT contexts_taken timestamp with time zone)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vmastat_incarnations'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_incarnations(boolean) IS
+'One row per process incarnation the leak finder keeps, with the verdict of the leak rule under this session''s thresholds; without vmastat in shared_preload_libraries an error, or no rows if require_store is false';
+
+CREATE FUNCTION @extschema@.vmastat_incarnation_kinds(
+    OUT pid integer,
+    OUT backend_start timestamp with time zone,
+    OUT kind text,
+    OUT first_time timestamp with time zone,
+    OUT last_time timestamp with time zone,
+    OUT vmas_delta bigint,
+    OUT size_delta bigint,
+    OUT rss_delta bigint,
+    OUT anonymous_delta bigint,
+    OUT swap_delta bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vmastat_incarnation_kinds'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_incarnation_kinds() IS
+'Per process incarnation and kind of mapping: the change between its first and its last per-kind reading';
+
+CREATE FUNCTION @extschema@.vmastat_incarnation_series(
+    OUT pid integer,
+    OUT backend_start timestamp with time zone,
+    OUT backend_type text,
+    OUT datname name,
+    OUT usename name,
+    OUT application_name text,
+    OUT first_time timestamp with time zone,
+    OUT last_time timestamp with time zone,
+    OUT samples bigint,
+    OUT owned_min bigint,
+    OUT owned_max bigint,
+    OUT owned_last bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vmastat_incarnation_series'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_incarnation_series() IS
+'The series of owned memory of every process incarnation: at most 32 time buckets each, oldest first';
+
+CREATE VIEW @extschema@.vmastat_history AS
+SELECT s.last_time AS sample_time, s.pid, s.backend_start, s.backend_type,
+       s.datname, s.usename, s.application_name,
+       NULL::bigint AS rss, NULL::bigint AS rss_anon, NULL::bigint AS rss_file,
+       NULL::bigint AS rss_shmem, NULL::bigint AS swap, NULL::bigint AS hugetlb,
+       NULL::bigint AS writeable_private,
+       s.first_time AS bucket_start, s.samples, s.owned_min, s.owned_max,
+       s.owned_last, false AS archived
+FROM @extschema@.vmastat_incarnation_series() AS s
+UNION ALL
+SELECT h.sample_time, h.pid, h.backend_start, h.backend_type,
+       h.datname, h.usename, h.application_name,
+       h.rss, h.rss_anon, h.rss_file, h.rss_shmem, h.swap, h.hugetlb,
+       h.writeable_private,
+       h.sample_time, 1, o.owned, o.owned, o.owned, true
+FROM @extschema@.vmastat_history_archive AS h
+    CROSS JOIN LATERAL (
+        SELECT h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0) AS owned) AS o;
+
+COMMENT ON VIEW @extschema@.vmastat_history IS
+'The series of owned memory of every process incarnation the leak finder keeps, one row per time bucket, and the samples archived from version 1.1, one row each';
+COMMENT ON COLUMN @extschema@.vmastat_history.sample_time IS 'time of the last sample in the bucket';
+COMMENT ON COLUMN @extschema@.vmastat_history.pid IS 'PID of the server process';
+COMMENT ON COLUMN @extschema@.vmastat_history.backend_start IS 'when the process started (pg_stat_activity.backend_start; the postmaster''s start time for the postmaster; NULL for processes pg_stat_activity does not list); with pid it identifies one incarnation of a process';
+COMMENT ON COLUMN @extschema@.vmastat_history.backend_type IS 'backend type, as in vmastat_backends()';
+COMMENT ON COLUMN @extschema@.vmastat_history.datname IS 'database of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.usename IS 'user of the backend, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.application_name IS 'application name, from pg_stat_activity';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss IS 'resident bytes (VmRSS); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_anon IS 'resident anonymous bytes (RssAnon); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_file IS 'resident file-backed bytes (RssFile); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.rss_shmem IS 'resident shared memory bytes (RssShmem); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.swap IS 'swapped-out bytes (VmSwap); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.hugetlb IS 'hugetlbfs bytes (HugetlbPages); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.writeable_private IS 'the writeable/private bytes of pmap -d (VmData + VmStk); archived samples only';
+COMMENT ON COLUMN @extschema@.vmastat_history.bucket_start IS 'time of the first sample in the bucket';
+COMMENT ON COLUMN @extschema@.vmastat_history.samples IS 'number of samples in the bucket';
+COMMENT ON COLUMN @extschema@.vmastat_history.owned_min IS 'least owned bytes (rss_anon + swap) of the samples in the bucket: what the process held throughout';
+COMMENT ON COLUMN @extschema@.vmastat_history.owned_max IS 'greatest owned bytes of the samples in the bucket';
+COMMENT ON COLUMN @extschema@.vmastat_history.owned_last IS 'owned bytes at the last sample in the bucket';
+COMMENT ON COLUMN @extschema@.vmastat_history.archived IS 'true for a sample taken by version 1.1 and kept in vmastat_history_archive';
+
 CREATE VIEW @extschema@.vmastat_growth AS
-WITH samples AS (
-    SELECT h.*,
-           h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0) AS owned,
-           EXTRACT(epoch FROM h.sample_time) AS t,
-           pg_catalog.row_number() OVER w AS n,
-           pg_catalog.count(*) OVER (PARTITION BY h.pid, h.backend_start) AS total,
-           pg_catalog.ntile(20) OVER w AS bucket,
-           pg_catalog.first_value(h.rss_anon OPERATOR(pg_catalog.+) coalesce(h.swap, 0))
-               OVER w AS owned_first,
-           pg_catalog.first_value(h.writeable_private) OVER w AS wp_first
-    FROM @extschema@.vmastat_history AS h
-    WINDOW w AS (PARTITION BY h.pid, h.backend_start ORDER BY h.sample_time)
-),
-buckets AS (
-    SELECT pid, backend_start, bucket, pg_catalog.max(owned) AS owned
-    FROM samples
-    GROUP BY pid, backend_start, bucket
-),
-trends AS (
-    SELECT pid, backend_start,
-           @extschema@.vmastat_sparkline(pg_catalog.array_agg(owned ORDER BY bucket)) AS trend
-    FROM buckets
-    GROUP BY pid, backend_start
-),
-incarnations AS (
-    SELECT pid, backend_start,
-           (pg_catalog.array_agg(backend_type ORDER BY sample_time DESC))[1] AS backend_type,
-           (pg_catalog.array_agg(datname ORDER BY sample_time DESC))[1] AS datname,
-           (pg_catalog.array_agg(usename ORDER BY sample_time DESC))[1] AS usename,
-           (pg_catalog.array_agg(application_name ORDER BY sample_time DESC))[1] AS application_name,
-           pg_catalog.count(*) AS samples,
-           pg_catalog.min(sample_time) AS first_seen,
-           pg_catalog.max(sample_time) AS last_seen,
-           pg_catalog.min(owned_first) AS anon_first,
-           (pg_catalog.array_agg(owned ORDER BY sample_time DESC))[1] AS anon_last,
-           (pg_catalog.regr_slope(owned, t) OPERATOR(pg_catalog.*) 60)::bigint AS anon_rate,
-           pg_catalog.regr_r2(owned, t) AS anon_r2,
-           (pg_catalog.regr_slope(owned, t)
-                FILTER (WHERE n OPERATOR(pg_catalog.>) (total OPERATOR(pg_catalog./) 2))
-                OPERATOR(pg_catalog.*) 60)::bigint AS anon_recent_rate,
-           (pg_catalog.array_agg(writeable_private ORDER BY sample_time DESC))[1]
-               OPERATOR(pg_catalog.-) pg_catalog.min(wp_first) AS writeable_private_delta
-    FROM samples
-    GROUP BY pid, backend_start
-)
 SELECT i.pid, i.backend_start, i.backend_type, i.datname, i.usename,
-       i.application_name, i.samples, i.first_seen, i.last_seen,
-       CASE
-           WHEN i.backend_type OPERATOR(pg_catalog.=) 'postmaster'
-               THEN i.backend_start OPERATOR(pg_catalog.=) pg_catalog.pg_postmaster_start_time()
-           WHEN i.backend_start IS NULL
-               THEN i.last_seen OPERATOR(pg_catalog.=)
-                   (SELECT pg_catalog.max(sample_time) FROM @extschema@.vmastat_history)
-           ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
-                        WHERE a.pid OPERATOR(pg_catalog.=) i.pid
-                          AND a.backend_start OPERATOR(pg_catalog.=) i.backend_start)
-       END AS alive,
-       i.anon_first, i.anon_last, i.anon_last OPERATOR(pg_catalog.-) i.anon_first AS anon_delta,
+       i.application_name, i.samples, i.first_seen, i.last_seen, i.alive,
+       i.anon_first, i.anon_last,
+       i.anon_last OPERATOR(pg_catalog.-) i.anon_first AS anon_delta,
        i.anon_rate, i.anon_r2, i.anon_recent_rate, i.writeable_private_delta,
-       t.trend
-FROM incarnations AS i
-    JOIN trends AS t ON t.pid OPERATOR(pg_catalog.=) i.pid
-        AND (t.backend_start OPERATOR(pg_catalog.=) i.backend_start
-             OR (t.backend_start IS NULL AND i.backend_start IS NULL));
+       @extschema@.vmastat_sparkline(i.trend_values) AS trend,
+       i.baseline_first, i.baseline_last, i.verdict, i.suspect_since,
+       i.before_restart, i.contexts_grown, i.contexts_taken
+FROM @extschema@.vmastat_incarnations() AS i;
 
 COMMENT ON VIEW @extschema@.vmastat_growth IS
-'Growth of the owned memory (rss_anon + swap) of every process incarnation in vmastat_history';
+'Growth of the owned memory (rss_anon + swap) of every process incarnation the leak finder keeps, with the verdict of the leak rule';
 COMMENT ON COLUMN @extschema@.vmastat_growth.pid IS 'PID of the process';
 COMMENT ON COLUMN @extschema@.vmastat_growth.backend_start IS 'start of the process; with pid it identifies the incarnation';
 COMMENT ON COLUMN @extschema@.vmastat_growth.backend_type IS 'backend type at the last sample';
@@ -571,106 +611,68 @@ COMMENT ON COLUMN @extschema@.vmastat_growth.alive IS 'whether this incarnation 
 COMMENT ON COLUMN @extschema@.vmastat_growth.anon_first IS 'owned bytes (rss_anon + swap) at the first sample';
 COMMENT ON COLUMN @extschema@.vmastat_growth.anon_last IS 'owned bytes (rss_anon + swap) at the last sample';
 COMMENT ON COLUMN @extschema@.vmastat_growth.anon_delta IS 'anon_last - anon_first, in bytes';
-COMMENT ON COLUMN @extschema@.vmastat_growth.anon_rate IS 'growth of owned bytes per minute: slope of the least-squares line through all samples';
-COMMENT ON COLUMN @extschema@.vmastat_growth.anon_r2 IS 'coefficient of determination of that line: near 1 for steady growth (also 1 when owned memory never changed)';
-COMMENT ON COLUMN @extschema@.vmastat_growth.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_rate IS 'growth per minute of the baseline, the owned bytes held throughout each time bucket: slope of its least-squares line';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_r2 IS 'coefficient of determination of that line: near 1 for steady growth';
+COMMENT ON COLUMN @extschema@.vmastat_growth.anon_recent_rate IS 'growth per minute of the baseline over the recent part of the series';
 COMMENT ON COLUMN @extschema@.vmastat_growth.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d between the first and the last sample';
-COMMENT ON COLUMN @extschema@.vmastat_growth.trend IS 'sparkline of owned bytes over the samples (at most 20 characters, each the largest value of its share of the samples)';
-
-CREATE FUNCTION @extschema@.vmastat_leak_settings(
-    OUT min_rate bigint,
-    OUT min_samples integer,
-    OUT min_span interval,
-    OUT min_r2 double precision)
-RETURNS record
-AS 'MODULE_PATHNAME', 'vmastat_leak_settings'
-LANGUAGE C STABLE STRICT;
-
-COMMENT ON FUNCTION @extschema@.vmastat_leak_settings() IS
-'The thresholds of the leak rule: vmastat.leak_min_rate (bytes per minute), vmastat.leak_min_samples, vmastat.leak_min_span and vmastat.leak_min_r2';
+COMMENT ON COLUMN @extschema@.vmastat_growth.trend IS 'sparkline of owned bytes over the time buckets (at most 32 characters, each the greatest value of its bucket)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.baseline_first IS 'the baseline at the start: owned bytes held throughout the first time bucket';
+COMMENT ON COLUMN @extschema@.vmastat_growth.baseline_last IS 'the baseline now';
+COMMENT ON COLUMN @extschema@.vmastat_growth.verdict IS 'what the leak rule says: suspect, or the first condition the series fails (few samples, short span, little growth, slow, unsteady, stopped)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.suspect_since IS 'when a sample first found the process a suspect under the server''s thresholds (NULL if never)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.before_restart IS 'whether the last sample is from before the last start or crash restart of the server: kept in $PGDATA/pg_stat_tmp/vmastat.state';
+COMMENT ON COLUMN @extschema@.vmastat_growth.contexts_grown IS 'which subtrees of memory contexts grew between the background sampler''s first and latest capture of the process''s memory contexts, largest growth first (NULL before two captures)';
+COMMENT ON COLUMN @extschema@.vmastat_growth.contexts_taken IS 'time of the latest capture of the process''s memory contexts (NULL if none)';
 
 CREATE VIEW @extschema@.vmastat_leak_kinds AS
-WITH bounds AS (
-    SELECT pid, backend_start,
-           pg_catalog.min(sample_time) AS first_time,
-           pg_catalog.max(sample_time) AS last_time
-    FROM @extschema@.vmastat_history_kinds
-    GROUP BY pid, backend_start
-)
-SELECT b.pid, b.backend_start, k.kind, b.first_time, b.last_time,
-       pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time)
-           OPERATOR(pg_catalog.-)
-           pg_catalog.sum(k.vmas) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time)
-           AS vmas_delta,
-       coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
-           OPERATOR(pg_catalog.-)
-           coalesce(pg_catalog.sum(k.size) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
-           AS size_delta,
-       coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
-           OPERATOR(pg_catalog.-)
-           coalesce(pg_catalog.sum(k.rss) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
-           AS rss_delta,
-       coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
-           OPERATOR(pg_catalog.-)
-           coalesce(pg_catalog.sum(k.anonymous) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
-           AS anonymous_delta,
-       coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.last_time), 0)
-           OPERATOR(pg_catalog.-)
-           coalesce(pg_catalog.sum(k.swap) FILTER (WHERE k.sample_time OPERATOR(pg_catalog.=) b.first_time), 0)
-           AS swap_delta
-FROM bounds AS b
-    JOIN @extschema@.vmastat_history_kinds AS k ON k.pid OPERATOR(pg_catalog.=) b.pid
-        AND (k.backend_start OPERATOR(pg_catalog.=) b.backend_start
-             OR (k.backend_start IS NULL AND b.backend_start IS NULL))
-        AND (k.sample_time OPERATOR(pg_catalog.=) b.first_time
-             OR k.sample_time OPERATOR(pg_catalog.=) b.last_time)
-GROUP BY b.pid, b.backend_start, k.kind, b.first_time, b.last_time;
+SELECT k.pid, k.backend_start, k.kind, k.first_time, k.last_time,
+       k.vmas_delta, k.size_delta, k.rss_delta, k.anonymous_delta, k.swap_delta
+FROM @extschema@.vmastat_incarnation_kinds() AS k;
 
 COMMENT ON VIEW @extschema@.vmastat_leak_kinds IS
-'Per process incarnation and kind of mapping: the change between its first and its last per-kind sample';
+'Per process incarnation and kind of mapping: the change between its first and its last per-kind reading';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.pid IS 'PID of the process';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.backend_start IS 'start of the process; with pid it identifies the incarnation';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.kind IS 'kind of mapping, as in vmastat_vmas';
-COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.first_time IS 'time of the first per-kind sample';
-COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.last_time IS 'time of the last per-kind sample';
-COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.vmas_delta IS 'change of the number of mappings (NULL if the kind is missing from either sample)';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.first_time IS 'time of the first per-kind reading';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.last_time IS 'time of the last per-kind reading';
+COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.vmas_delta IS 'change of the number of mappings (NULL if the kind is missing from either reading)';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.size_delta IS 'change of the virtual size, in bytes';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.rss_delta IS 'change of the resident size, in bytes';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.anonymous_delta IS 'change of the resident anonymous bytes';
 COMMENT ON COLUMN @extschema@.vmastat_leak_kinds.swap_delta IS 'change of the swapped-out bytes';
 
 CREATE VIEW @extschema@.vmastat_leaks AS
+WITH grown AS (
+    SELECT k.pid, k.backend_start,
+           pg_catalog.string_agg(
+               k.kind OPERATOR(pg_catalog.||) ' '
+               OPERATOR(pg_catalog.||)
+               CASE WHEN d.owned OPERATOR(pg_catalog.>) 0 THEN '+' ELSE '' END
+               OPERATOR(pg_catalog.||) pg_catalog.pg_size_pretty(d.owned),
+               ', ' ORDER BY d.owned DESC) AS kinds_grown
+    FROM @extschema@.vmastat_incarnation_kinds() AS k
+        CROSS JOIN LATERAL (
+            SELECT k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta AS owned) AS d
+    WHERE pg_catalog.abs(d.owned) OPERATOR(pg_catalog.>=) 65536
+    GROUP BY k.pid, k.backend_start
+)
 SELECT g.pid, g.backend_start, g.backend_type, g.datname, g.usename,
        g.application_name, g.alive, a.state, a.query,
        g.samples, g.first_seen, g.last_seen,
        g.last_seen OPERATOR(pg_catalog.-) g.first_seen AS span,
        g.anon_first, g.anon_last, g.anon_delta, g.anon_rate, g.anon_r2,
-       g.anon_recent_rate, g.writeable_private_delta, g.trend,
-       (SELECT pg_catalog.string_agg(
-                   k.kind OPERATOR(pg_catalog.||) ' '
-                   OPERATOR(pg_catalog.||)
-                   CASE WHEN (k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta) OPERATOR(pg_catalog.>) 0
-                        THEN '+' ELSE '' END
-                   OPERATOR(pg_catalog.||)
-                   pg_catalog.pg_size_pretty(k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta),
-                   ', ' ORDER BY k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta DESC)
-        FROM @extschema@.vmastat_leak_kinds AS k
-        WHERE k.pid OPERATOR(pg_catalog.=) g.pid
-          AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
-               OR (k.backend_start IS NULL AND g.backend_start IS NULL))
-          AND pg_catalog.abs(k.anonymous_delta OPERATOR(pg_catalog.+) k.swap_delta)
-              OPERATOR(pg_catalog.>=) 65536) AS kinds_grown
+       g.anon_recent_rate, g.writeable_private_delta, g.trend, k.kinds_grown,
+       g.baseline_first, g.baseline_last, g.suspect_since, g.before_restart,
+       g.contexts_grown
 FROM @extschema@.vmastat_growth AS g
-    CROSS JOIN @extschema@.vmastat_leak_settings() AS s
+    LEFT JOIN grown AS k ON k.pid OPERATOR(pg_catalog.=) g.pid
+        AND (k.backend_start OPERATOR(pg_catalog.=) g.backend_start
+             OR (k.backend_start IS NULL AND g.backend_start IS NULL))
     LEFT JOIN pg_catalog.pg_stat_activity AS a
         ON g.alive AND a.pid OPERATOR(pg_catalog.=) g.pid
        AND a.backend_start OPERATOR(pg_catalog.=) g.backend_start
-WHERE g.samples OPERATOR(pg_catalog.>=) s.min_samples
-  AND (g.last_seen OPERATOR(pg_catalog.-) g.first_seen) OPERATOR(pg_catalog.>=) s.min_span
-  AND g.anon_delta OPERATOR(pg_catalog.>) 0
-  AND g.anon_rate OPERATOR(pg_catalog.>=) s.min_rate
-  AND g.anon_r2 OPERATOR(pg_catalog.>=) s.min_r2
-  AND g.anon_recent_rate OPERATOR(pg_catalog.>=) (s.min_rate OPERATOR(pg_catalog./) 2)
+WHERE g.verdict OPERATOR(pg_catalog.=) 'suspect'
 ORDER BY g.anon_rate DESC;
 
 COMMENT ON VIEW @extschema@.vmastat_leaks IS
@@ -691,12 +693,17 @@ COMMENT ON COLUMN @extschema@.vmastat_leaks.span IS 'time between the first and 
 COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_first IS 'owned bytes (rss_anon + swap) at the first sample';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_last IS 'owned bytes (rss_anon + swap) at the last sample';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_delta IS 'anon_last - anon_first, in bytes';
-COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_rate IS 'growth of owned bytes per minute (least squares over all samples)';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_rate IS 'growth per minute of the owned bytes held throughout (least squares over the time buckets)';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_r2 IS 'fit of the least-squares line: 1 for perfectly steady growth';
-COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_recent_rate IS 'growth of owned bytes per minute over the later half of the samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.anon_recent_rate IS 'growth per minute over the recent part of the series';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.writeable_private_delta IS 'change of the writeable/private bytes of pmap -d';
-COMMENT ON COLUMN @extschema@.vmastat_leaks.trend IS 'sparkline of owned bytes over the samples';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.trend IS 'sparkline of owned bytes over the time buckets';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mapping grew in owned memory (anonymous + swapped bytes), largest first, from vmastat_leak_kinds';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.baseline_first IS 'owned bytes held throughout the first time bucket';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.baseline_last IS 'owned bytes held throughout the last time bucket';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.suspect_since IS 'when a sample first found the process a suspect under the server''s thresholds';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.before_restart IS 'whether the evidence is from before the last start or crash restart of the server';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.contexts_grown IS 'which subtrees of memory contexts grew, from the background sampler''s captures, for example "CacheMemoryContext +12 MB, +1555 contexts (mostly CachedPlanSource)"';
 
 --
 -- Privileges of the leak finder: reading is for pg_read_all_stats, taking
@@ -705,17 +712,26 @@ COMMENT ON COLUMN @extschema@.vmastat_leaks.kinds_grown IS 'which kinds of mappi
 REVOKE ALL ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_snapshot() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_history_forget(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.vmastat_history_prune(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnations(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnation_kinds() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.vmastat_incarnation_series() FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_history FROM PUBLIC;
-REVOKE ALL ON @extschema@.vmastat_history_kinds FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_history_archive FROM PUBLIC;
+REVOKE ALL ON @extschema@.vmastat_history_kinds_archive FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_growth FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_leak_kinds FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_leaks FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_vmas_of(integer[]) TO pg_read_all_stats;
 GRANT EXECUTE ON FUNCTION @extschema@.vmastat_kinds_of(integer[]) TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnations(boolean) TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnation_kinds() TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION @extschema@.vmastat_incarnation_series() TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_history TO pg_read_all_stats;
-GRANT SELECT ON @extschema@.vmastat_history_kinds TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_history_archive TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.vmastat_history_kinds_archive TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_growth TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_leak_kinds TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_leaks TO pg_read_all_stats;
@@ -729,7 +745,7 @@ SELECT b.pid,
        a.usename,
        a.datname,
        a.state,
-       pg_catalog.pg_size_pretty(b.rss_anon OPERATOR(pg_catalog.+) b.swap) AS owned,
+       pg_catalog.pg_size_pretty(o.owned) AS owned,
        pg_catalog.pg_size_pretty(b.rss) AS rss,
        pg_catalog.pg_size_pretty(b.rss_shmem) AS rss_shmem,
        pg_catalog.pg_size_pretty(b.writeable_private) AS writeable_private,
@@ -738,19 +754,22 @@ SELECT b.pid,
                  OPERATOR(pg_catalog.||) '/min'
        END AS leak,
        pg_catalog.left(pg_catalog.regexp_replace(a.query, '\s+', ' ', 'g'), 60) AS query,
-       b.rss_anon OPERATOR(pg_catalog.+) b.swap AS owned_bytes
+       o.owned AS owned_bytes
 FROM @extschema@.vmastat_backends(fast => true) AS b
     LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) b.pid
-    -- the incarnation's start, as vmastat_snapshot() records it
     CROSS JOIN LATERAL (
-        SELECT CASE WHEN b.backend_type OPERATOR(pg_catalog.=) 'postmaster'
+        SELECT b.rss_anon OPERATOR(pg_catalog.+) coalesce(b.swap, 0) AS owned,
+               -- the incarnation's start, as vmastat_snapshot() records it
+               CASE WHEN b.backend_type OPERATOR(pg_catalog.=) 'postmaster'
                     THEN pg_catalog.pg_postmaster_start_time()
-                    ELSE a.backend_start END AS backend_start) AS i
-    LEFT JOIN @extschema@.vmastat_leaks AS l
+                    ELSE a.backend_start END AS backend_start) AS o
+    -- without the leak finder's store (not preloaded), no verdicts
+    LEFT JOIN @extschema@.vmastat_incarnations(require_store => false) AS l
         ON l.pid OPERATOR(pg_catalog.=) b.pid AND l.alive
-       AND (l.backend_start OPERATOR(pg_catalog.=) i.backend_start
-            OR (l.backend_start IS NULL AND i.backend_start IS NULL))
-ORDER BY b.rss_anon OPERATOR(pg_catalog.+) b.swap DESC
+       AND l.verdict OPERATOR(pg_catalog.=) 'suspect'
+       AND (l.backend_start OPERATOR(pg_catalog.=) o.backend_start
+            OR (l.backend_start IS NULL AND o.backend_start IS NULL))
+ORDER BY o.owned DESC NULLS LAST
 LIMIT 20;
 
 COMMENT ON VIEW @extschema@.vmastat_top IS
@@ -1001,3 +1020,47 @@ REVOKE ALL ON @extschema@.vmastat_oom FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_totals FROM PUBLIC;
 GRANT SELECT ON @extschema@.vmastat_oom TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.vmastat_totals TO pg_read_all_stats;
+
+--
+-- The memory contexts of a server process, read back from the server log
+--
+CREATE TYPE @extschema@.vmastat_memory_context AS (
+    kind text,
+    name text,
+    ident text,
+    parent text,
+    level integer,
+    path text[],
+    contexts bigint,
+    total_bytes bigint,
+    total_nblocks bigint,
+    free_bytes bigint,
+    free_chunks bigint,
+    used_bytes bigint
+);
+
+COMMENT ON TYPE @extschema@.vmastat_memory_context IS
+'One line of the memory context dump of a server process, as returned by vmastat_memory_contexts()';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.kind IS 'context: one memory context; summary: the children of a context the server did not print one by one (beyond the 100 it prints per parent); total: the server''s grand total of the process, the last row';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.name IS 'name of the context, as in pg_backend_memory_contexts; NULL for summary and total rows';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.ident IS 'identifier of the context (a query text, a relation, a function), cut by the server at 100 bytes with "..." appended, control characters as spaces; NULL if it has none, and for processes of other roles unless the caller has the privileges of pg_read_all_stats';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.parent IS 'name of the parent context (for a summary: of the context whose children it sums); NULL for TopMemoryContext and the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.level IS 'depth in the context tree as pg_backend_memory_contexts of the same server counts it: TopMemoryContext is 0 up to PostgreSQL 17, 1 from 18 on; a summary has the level of the contexts it sums; NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.path IS 'names of the contexts from TopMemoryContext down to this one (for a summary: down to the parent); NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.contexts IS 'number of contexts the row stands for: 1 for a context; for a summary the number the server printed, which counts the unprinted children only on PostgreSQL 15, and their descendants too from 17 on; NULL for the total';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.total_bytes IS 'bytes allocated for the context (for a summary: for all the contexts it sums, descendants included)';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.total_nblocks IS 'number of blocks allocated for the context';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.free_bytes IS 'bytes allocated but free in the context';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.free_chunks IS 'number of free chunks; NULL for bump contexts (PostgreSQL 17 on), which do not keep any';
+COMMENT ON COLUMN @extschema@.vmastat_memory_context.used_bytes IS 'bytes in use: total_bytes - free_bytes';
+
+CREATE FUNCTION @extschema@.vmastat_memory_contexts(pid integer,
+    timeout interval DEFAULT '5 seconds')
+RETURNS SETOF @extschema@.vmastat_memory_context
+AS 'MODULE_PATHNAME', 'vmastat_memory_contexts'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION @extschema@.vmastat_memory_contexts(integer, interval) IS
+'The memory contexts of a server process, one row each: asks it with pg_log_backend_memory_contexts() and reads its answer back from the server log, waiting up to timeout; superuser only unless granted, like pg_log_backend_memory_contexts()';
+
+REVOKE ALL ON FUNCTION @extschema@.vmastat_memory_contexts(integer, interval) FROM PUBLIC;

@@ -52,4 +52,16 @@
 #define VMASTAT_HAVE_TRANSACTION_TIMEOUT 1
 #endif
 
+/*
+ * PostgreSQL 19 dropped the initial size argument of ShmemInitHash(): a
+ * table in shared memory is made at its largest size at once.
+ */
+#if PG_VERSION_NUM >= 190000
+#define vmastat_shmem_init_hash(name, size, info, flags) \
+	ShmemInitHash(name, size, info, flags)
+#else
+#define vmastat_shmem_init_hash(name, size, info, flags) \
+	ShmemInitHash(name, size, size, info, flags)
+#endif
+
 #endif							/* VMASTAT_COMPAT_H */

@@ -24,6 +24,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "guc.h"
+#include "leak_model.h"
 #include "scan.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -36,12 +37,14 @@ char	   *vmastat_sys_root = NULL;
 double		vmastat_sample_interval = 60;
 char	   *vmastat_database = NULL;
 int			vmastat_history_keep = 86400;
+int			vmastat_leak_contexts_interval = 60;
 
 /* Thresholds of the leak rule, see vmastat_leaks() */
-static int	leak_min_rate_kb = 100;
-static int	leak_min_samples = 10;
-static int	leak_min_span = 30;
-static double leak_min_r2 = 0.8;
+static int	leak_min_rate_kb = LEAK_DEFAULT_MIN_RATE_KB;
+static int	leak_min_growth_kb = LEAK_DEFAULT_MIN_GROWTH_KB;
+static int	leak_min_samples = LEAK_DEFAULT_MIN_SAMPLES;
+static int	leak_min_span = LEAK_DEFAULT_MIN_SPAN;
+static double leak_min_r2 = LEAK_DEFAULT_MIN_R2;
 
 /*
  * The shortest interval between samples, in seconds.  Shorter ones would
@@ -97,17 +100,24 @@ define_sampler_settings(void)
 							 PGC_SIGHUP, GUC_UNIT_S,
 							 check_sample_interval, NULL, NULL);
 	DefineCustomStringVariable("vmastat.database",
-							   "Database in which the background sampler stores its samples.",
-							   "The vmastat extension must be installed in it.",
+							   "Database the background sampler connects to.",
+							   "The vmastat extension must be installed in it: the sampler calls its functions there.",
 							   &vmastat_database,
 							   "postgres",
 							   PGC_SIGHUP, 0,
 							   check_database, NULL, NULL);
 	DefineCustomIntVariable("vmastat.history_keep",
-							"How long the background sampler keeps samples.",
+							"How long the leak finder keeps a process that exited.",
 							NULL,
 							&vmastat_history_keep,
-							86400, 60, INT_MAX,
+							86400, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("vmastat.leak_contexts_interval",
+							"Least time between two captures of a leak suspect's memory contexts by the background sampler.",
+							"0 turns the captures off.  Each capture writes the process's memory contexts to the server log.",
+							&vmastat_leak_contexts_interval,
+							60, 0, INT_MAX / 1000,
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
@@ -119,28 +129,35 @@ define_leak_settings(void)
 							"Growth of owned memory, in kB per minute, from which a process is a leak suspect.",
 							NULL,
 							&leak_min_rate_kb,
-							100, 1, INT_MAX,
+							LEAK_DEFAULT_MIN_RATE_KB, 1, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("vmastat.leak_min_growth",
+							"Growth of the memory a process holds throughout, from its first sample on, from which it can be a leak suspect.",
+							NULL,
+							&leak_min_growth_kb,
+							LEAK_DEFAULT_MIN_GROWTH_KB, 1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("vmastat.leak_min_samples",
 							"Samples of a process needed before it can be a leak suspect.",
 							NULL,
 							&leak_min_samples,
-							10, 3, INT_MAX,
+							LEAK_DEFAULT_MIN_SAMPLES, 3, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("vmastat.leak_min_span",
 							"Time between the first and the last sample of a process needed before it can be a leak suspect.",
 							NULL,
 							&leak_min_span,
-							30, 0, INT_MAX,
+							LEAK_DEFAULT_MIN_SPAN, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomRealVariable("vmastat.leak_min_r2",
 							 "Fit of a straight line to the growth of owned memory needed for a leak suspect.",
 							 "1 means perfectly steady growth.",
 							 &leak_min_r2,
-							 0.8, 0.0, 1.0,
+							 LEAK_DEFAULT_MIN_R2, 0.0, 1.0,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 }
@@ -182,25 +199,40 @@ vmastat_sample_interval_ms(void)
 }
 
 /*
+ * The thresholds of the leak rule, as this session sees them.
+ */
+void
+vmastat_leak_rule(LeakRule *rule)
+{
+	rule->min_rate = (double) leak_min_rate_kb * 1024;
+	rule->min_growth = (double) leak_min_growth_kb * 1024;
+	rule->min_samples = leak_min_samples;
+	rule->min_span = leak_min_span;
+	rule->min_r2 = leak_min_r2;
+}
+
+/*
  * The thresholds of the leak rule, for the SQL functions.
  */
 Datum
 vmastat_leak_settings(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	Interval   *span = palloc0(sizeof(Interval));
 
-	static const Oid types[4] = {INT8OID, INT4OID, INTERVALOID, FLOAT8OID};
+	static const Oid types[5] = {INT8OID, INT4OID, INTERVALOID, FLOAT8OID, INT8OID};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	vmastat_check_row_type(fcinfo, tupdesc, types, lengthof(types));
+	/* versions before 1.2 have no min_growth */
+	(void) vmastat_check_row_layout(fcinfo, tupdesc, types, lengthof(types), 4);
 	span->time = (int64) leak_min_span * USECS_PER_SEC;
 	values[0] = Int64GetDatum((int64) leak_min_rate_kb * 1024);
 	values[1] = Int32GetDatum(leak_min_samples);
 	values[2] = IntervalPGetDatum(span);
 	values[3] = Float8GetDatum(leak_min_r2);
+	values[4] = Int64GetDatum((int64) leak_min_growth_kb * 1024);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -20,8 +20,12 @@ extern char *vmastat_sys_root;
 extern double vmastat_sample_interval;	/* seconds, 0 turns it off */
 extern char *vmastat_database;
 extern int	vmastat_history_keep;	/* seconds */
+extern int	vmastat_leak_contexts_interval; /* seconds, 0: no captures */
+
+struct LeakRule;
 
 extern void vmastat_define_settings(void);
+extern void vmastat_leak_rule(struct LeakRule *rule);
 extern long vmastat_sample_interval_ms(void);
 
 #endif							/* VMASTAT_GUC_H */

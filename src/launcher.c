@@ -8,7 +8,9 @@
  * no database) waits until the database named by vmastat.database exists
  * and accepts connections, then starts a sampler worker connected to it
  * (sampler.c).  Two workers, because a worker can only connect once, and
- * connecting to a missing database is fatal.
+ * connecting to a missing database is fatal.  Both start as soon as the
+ * server is consistent: on a hot standby too, where the sampler writes
+ * nothing, and they go on through a promotion.
  *
  * What keeps the sampler alive, and single:
  * - A sampler claims a slot in shared memory before it connects, and leaves
@@ -133,7 +135,7 @@ fill_worker(BackgroundWorker *worker, const char *name, const char *function)
 {
 	memset(worker, 0, sizeof(BackgroundWorker));
 	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_start_time = BgWorkerStart_ConsistentState;
 	strlcpy(worker->bgw_library_name, "vmastat", sizeof(worker->bgw_library_name));
 	strlcpy(worker->bgw_function_name, function, sizeof(worker->bgw_function_name));
 	strlcpy(worker->bgw_name, name, sizeof(worker->bgw_name));

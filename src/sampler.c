@@ -5,7 +5,11 @@
  *
  * Started by the launcher (launcher.c) in the database named by
  * vmastat.database, it calls vmastat_snapshot() every
- * vmastat.sample_interval and prunes the history to vmastat.history_keep.
+ * vmastat.sample_interval, which keeps the leak finder's state in shared
+ * memory (leak_store.c), and vmastat_history_prune(), which forgets the
+ * processes that exited longer than vmastat.history_keep ago.  Neither
+ * writes to the database unless there are samples archived from version
+ * 1.1 to delete, so the sampler runs on a hot standby too.
  * It runs as the bootstrap superuser in a database that someone else may
  * own, so:
  * - it runs no SQL text: it finds its two functions by exact signature in
@@ -50,7 +54,9 @@
 
 PGDLLEXPORT void vmastat_sampler_main(Datum main_arg);
 
-/* The sampler prunes the history at most this often */
+bool		vmastat_in_sampler = false;
+
+/* The sampler prunes at most this often, and at least as often as it keeps */
 #define PRUNE_INTERVAL_MS (60 * 1000)
 
 /* How long a sample waits for a lock before it fails and says so */
@@ -207,16 +213,18 @@ sample_once(SamplerState *st, MemoryContext context, const char *dbname)
 {
 	TimestampTz at = GetCurrentTimestamp();
 	bool		prune = st->last_prune == 0 ||
-		vmastat_elapsed(st->last_prune, at, PRUNE_INTERVAL_MS);
+		vmastat_elapsed(st->last_prune, at,
+						Min(PRUNE_INTERVAL_MS, vmastat_history_keep * 1000L));
 
 	st->last_sample = at;
+	/* a prune that fails, such as on a lock, waits for the next interval */
+	if (prune)
+		st->last_prune = at;
 	MemoryContextSwitchTo(context);
 	PG_TRY();
 	{
 		bool		installed = take_sample(prune);
 
-		if (installed && prune)
-			st->last_prune = at;
 		if (!installed && !st->missing_logged)
 			ereport(LOG,
 					(errmsg("vmastat sampler is waiting for the extension in database \"%s\"",
@@ -297,6 +305,7 @@ vmastat_sampler_main(Datum main_arg)
 		proc_exit(0);
 	}
 
+	vmastat_in_sampler = true;
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, sizeof(dbname));
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	pin_session_settings();

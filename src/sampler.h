@@ -16,6 +16,9 @@
 /* The same failure is logged again at most this often */
 #define REPEAT_LOG_MS (60 * 1000)
 
+/* sampler.c: true in the background sampler */
+extern bool vmastat_in_sampler;
+
 /* launcher.c */
 extern void vmastat_sampler_init(void);
 extern bool vmastat_sampler_slot_claim(pid_t *holder);

@@ -34,8 +34,8 @@
  * The SQL objects are granted to pg_read_all_stats; this check holds also
  * for a role that was granted EXECUTE directly, and says what to grant.
  */
-static void
-check_privileges(void)
+void
+vmastat_check_read_privileges(void)
 {
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
 		ereport(ERROR,
@@ -112,12 +112,22 @@ void
 vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 				   const Oid *column_types, int ncolumns, int old_ncolumns)
 {
-	int			i;
-
 	InitMaterializedSRF(fcinfo, 0);
+	vmastat_scan_init(state);
 	state->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	state->ncolumns = vmastat_check_row_layout(fcinfo, state->rsinfo->setDesc,
 											   column_types, ncolumns, old_ncolumns);
+}
+
+/* The working state of a scan that returns no rows itself */
+void
+vmastat_scan_init(ProcScan *state)
+{
+	int			i;
+
+	state->rsinfo = NULL;
+	state->ncolumns = 0;
+	state->callback_arg = NULL;
 	state->show_addresses = false;
 	state->row_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "vmastat row",
@@ -142,7 +152,7 @@ void
 vmastat_process_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 						   const Oid *column_types, int ncolumns, int old_ncolumns)
 {
-	check_privileges();
+	vmastat_check_read_privileges();
 	vmastat_procfs_check_available();
 	vmastat_scan_begin(state, fcinfo, column_types, ncolumns, old_ncolumns);
 }

@@ -64,6 +64,7 @@ typedef struct ProcScan
 	size_t		path_size;		/* allocated size of path */
 	bool		show_addresses; /* else start_addr, end_addr and the offset
 								 * of anonymous mappings are NULL */
+	void	   *callback_arg;	/* for the ProcessRowsFunc of a scan */
 } ProcScan;
 
 
@@ -72,6 +73,8 @@ extern int	vmastat_check_row_layout(FunctionCallInfo fcinfo, TupleDesc desc,
 									 int old_ncolumns);
 extern void vmastat_check_row_type(FunctionCallInfo fcinfo, TupleDesc desc,
 								   const Oid *types, int ncolumns);
+extern void vmastat_check_read_privileges(void);
+extern void vmastat_scan_init(ProcScan *state);
 extern void vmastat_scan_begin(ProcScan *state, FunctionCallInfo fcinfo,
 							   const Oid *column_types, int ncolumns,
 							   int old_ncolumns);
@@ -88,6 +91,7 @@ extern bool vmastat_open_server_process(ProcScan *state, ProcHandle *handle,
 										int pid, ProcStatus *status);
 extern void vmastat_warn_exited(int pid);
 extern int	vmastat_read_process_vmas(ProcScan *state, ProcHandle *handle);
+extern char *vmastat_title_backend_type(ProcHandle *handle, StringInfo buf);
 
 /* Stores the rows of one process from its nvmas VMAs in state->vmas */
 typedef void (*ProcessRowsFunc) (ProcScan *state, int nvmas, int pid);

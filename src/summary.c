@@ -305,21 +305,22 @@ load_backend_types(ProcScan *state)
 
 /*
  * The backend type shown in the process title, "postgres: [cluster: ]type",
- * for server processes that pg_stat_activity does not list (the logger).
- * NULL if the title is not of that form (a child that has not set it yet).
+ * for server processes that pg_stat_activity does not list (the logger),
+ * cleaned for output and palloc'd.  NULL if the title is not of that form
+ * (a child that has not set it yet).
  */
-static text *
-backend_type_from_title(ProcScan *state, ProcHandle *handle)
+char *
+vmastat_title_backend_type(ProcHandle *handle, StringInfo buf)
 {
 	static const char prefix[] = "postgres: ";
 	const char *title;
 	size_t		len;
-	text	   *result;
+	char	   *clean;
 
-	if (!vmastat_procfs_read(handle, "cmdline", &state->text))
+	if (!vmastat_procfs_read(handle, "cmdline", buf))
 		return NULL;
-	title = state->text.data;
-	len = strnlen(title, state->text.len);
+	title = buf->data;
+	len = strnlen(title, buf->len);
 	if (len < sizeof(prefix) - 1 || strncmp(title, prefix, sizeof(prefix) - 1) != 0)
 		return NULL;
 	title += sizeof(prefix) - 1;
@@ -340,9 +341,9 @@ backend_type_from_title(ProcScan *state, ProcHandle *handle)
 	if (len == 0)
 		return NULL;
 	/* the title holds names from the startup packet, not yet verified */
-	result = palloc(VARHDRSZ + 4 * len);
-	SET_VARSIZE(result, VARHDRSZ + vmastat_clean_text(VARDATA(result), title, len));
-	return result;
+	clean = palloc(4 * len + 1);
+	clean[vmastat_clean_text(clean, title, len)] = '\0';
+	return clean;
 }
 
 static void
@@ -350,7 +351,7 @@ set_backend_type(ProcScan *state, ProcHandle *handle, Datum *values, bool *nulls
 {
 	BackendTypeEntry key = {handle->pid, NULL};
 	BackendTypeEntry *entry;
-	text	   *from_title;
+	char	   *from_title;
 
 	nulls[SUM_COL_BACKEND_TYPE] = false;
 	if (handle->pid == PostmasterPid)
@@ -362,8 +363,9 @@ set_backend_type(ProcScan *state, ProcHandle *handle, Datum *values, bool *nulls
 					compare_backend_type_pid);
 	if (entry != NULL && entry->backend_type != NULL)
 		values[SUM_COL_BACKEND_TYPE] = CStringGetTextDatum(entry->backend_type);
-	else if (entry == NULL && (from_title = backend_type_from_title(state, handle)) != NULL)
-		values[SUM_COL_BACKEND_TYPE] = PointerGetDatum(from_title);
+	else if (entry == NULL &&
+			 (from_title = vmastat_title_backend_type(handle, &state->text)) != NULL)
+		values[SUM_COL_BACKEND_TYPE] = CStringGetTextDatum(from_title);
 	else
 		nulls[SUM_COL_BACKEND_TYPE] = true;
 }

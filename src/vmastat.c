@@ -16,6 +16,7 @@
 
 #include "fmgr.h"
 #include "guc.h"
+#include "leak_store.h"
 #include "sampler.h"
 
 PG_MODULE_MAGIC;
@@ -26,5 +27,6 @@ void
 _PG_init(void)
 {
 	vmastat_define_settings();
+	vmastat_store_init();
 	vmastat_sampler_init();
 }

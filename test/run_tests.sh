@@ -28,8 +28,11 @@ run_cluster_tests() {
 	}
 	trap stop_cluster EXIT INT TERM
 	"$bindir/initdb" -D "$work/data" -A trust --no-sync >/dev/null
+	# the leak finder keeps its samples in shared memory: pg_regress needs
+	# the library preloaded; no background sampler, the tests take samples
 	"$bindir/pg_ctl" -D "$work/data" -l "$work/postmaster.log" -w \
-		-o "-p $port -k $work -c listen_addresses=''" start >/dev/null
+		-o "-p $port -k $work -c listen_addresses='' -c shared_preload_libraries=vmastat -c vmastat.sample_interval=0" \
+		start >/dev/null
 	cd "$srcdir"
 	# one TAP file at a time by default: the oracles compare PSS, which
 	# moves whenever another cluster maps the same files

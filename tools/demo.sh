@@ -265,12 +265,12 @@ shared_buffers = 256MB
 huge_pages = off
 # JIT would map LLVM's libraries into the sorting session and blur the picture
 jit = off
-# section 5 picks the leaking backend's lines out of the server log
-log_line_prefix = '%m [%p] '
-# the leak finder's background sampler: one sample of every process a second
+# the leak finder's background sampler: one sample of every process a
+# second, and a suspect's memory contexts every 5 seconds at most
 shared_preload_libraries = 'vmastat'
 vmastat.database = 'postgres'
 vmastat.sample_interval = 1
+vmastat.leak_contexts_interval = 5
 EOF
 server_starting=true
 as_owner "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 start >/dev/null ||
@@ -362,7 +362,8 @@ The cluster has shared_buffers = 256MB and these sessions (application_name):
   demo_leak   prepares a new statement every few milliseconds and never
               deallocates one: it leaks memory, about 8 kB a statement
 The background sampler (vmastat launcher, vmastat sampler) takes a sample of
-every server process each second into the table vmastat_history.
+every server process each second into the leak finder's state in shared
+memory, one bounded entry per process (the view vmastat_history shows it).
 EOF
 
 heading "1. Every server process, by the memory it owns" \
@@ -447,9 +448,10 @@ WHERE a.step = 1 AND b.step = 2;
 EOF
 
 heading "4. Finding the leak: vmastat_leaks" \
-	"All along, the sampler has written the status counters of every process to" \
-	"vmastat_history, once a second (vmastat.sample_interval = 1; the fast path," \
-	"no page-table walk). vmastat_leaks lists the processes whose owned memory" \
+	"All along, the sampler has added the status counters of every process to" \
+	"the leak finder's state in shared memory, once a second" \
+	"(vmastat.sample_interval = 1; the fast path, no page-table walk), without" \
+	"writing a table. vmastat_leaks lists the processes whose owned memory" \
 	"(rss_anon + swap) grows steadily. With the default thresholds, used here" \
 	"unchanged, a process is a suspect once it has at least 10 samples over at" \
 	"least 30 s and its owned memory grows at least 100 kB a minute along a" \
@@ -546,63 +548,33 @@ WHERE (pid, backend_start) IN
 ORDER BY rss_delta + swap_delta DESC, kind;
 EOF
 
-heading "5. Next: what inside demo_leak holds the memory" \
-	"PostgreSQL allocates through memory contexts, and lists those of a backend" \
-	"on request: SELECT pg_log_backend_memory_contexts($leak);" \
-	"(superusers, and roles granted EXECUTE on it). The backend writes the list" \
-	"to the server log, not to the client: here $work/server.log." \
-	"Its lines for demo_leak, without the block and free figures, shortened:"
+heading "5. Inside demo_leak: which memory context grows" \
+	"When the sampler first names a suspect, and again each time it has grown" \
+	"by a step, it asks the process for its memory contexts" \
+	"(pg_log_backend_memory_contexts) and reads them back from the server log." \
+	"vmastat_leaks.contexts_grown compares the first and the latest capture:"
 
-log_lines_before=$(wc -l <"$work/server.log")
-sql -At -c "SELECT pg_log_backend_memory_contexts($leak)" >/dev/null
-logged=false
-for i in $(seq 1 20); do
-	if tail -n +"$((log_lines_before + 1))" "$work/server.log" |
-		grep -q "\[$leak\] LOG:  Grand total"; then
-		logged=true
-		break
-	fi
-	sleep 0.5
+grown=""
+for i in $(seq 1 30); do
+	grown=$(sql -At -c "SELECT contexts_grown FROM vmastat_leaks WHERE pid = $leak")
+	[ -n "$grown" ] && break
+	progress "demo: waiting for a second capture of demo_leak's memory contexts" "$i"
+	sleep 1
 done
-$logged || say "demo: demo_leak has not written all of its memory contexts within 10 seconds"
-# The top of the tree, the big contexts under it, the first prepared
-# statement's contexts, and the total
-tail -n +"$((log_lines_before + 1))" "$work/server.log" | awk -v tag="[$leak] LOG:  " '
-	function show(line) {
-		if (skipped > 0) {
-			printf "  ... %d more CachedPlanSource contexts like it, each with a CachedPlanQuery\n", skipped
-			skipped = 0
-		}
-		if (length(line) > 77)
-			line = substr(line, 1, 74) "..."
-		print "  " line
-	}
-	index($0, tag) == 0 { next }
-	{ line = substr($0, index($0, tag) + length(tag)) }
-	line ~ /^logging memory contexts of PID / { on = 1; next }
-	!on { next }
-	{
-		gsub(/ in [0-9]+ blocks?/, "", line)
-		gsub(/; [0-9]+ free \([0-9]+ chunks?\)/, "", line)
-	}
-	line ~ /^Grand total:/ { show(line); exit }
-	line ~ /^level: 2; CachedPlanSource:/ {
-		if (plans++ == 0) { show(line); query_next = 1 } else skipped++
-		next
-	}
-	line ~ /^level: 3; CachedPlanQuery:/ {
-		if (query_next) show(line)
-		query_next = 0
-		next
-	}
-	{
-		level = substr(line, 8, index(line, ";") - 8) + 0
-		total = 0
-		if (match(line, /[0-9]+ total/))
-			total = substr(line, RSTART, RLENGTH - 6) + 0
-		if (level == 0 || (level == 1 && total >= 131072))
-			show(line)
-	}'
+[ -n "$grown" ] || die "no second capture of demo_leak's memory contexts within 30 seconds"
+sql -v leak="$leak" <<'EOF'
+\echo 'Query: SELECT contexts_grown FROM vmastat_leaks WHERE pid = ...'
+SELECT contexts_grown FROM vmastat_leaks WHERE pid = :leak;
+\echo
+\echo 'The contexts themselves are rows of vmastat_memory_contexts(pid).'
+\echo 'Query: the largest context names of demo_leak, summed'
+SELECT name, count(*) AS contexts, pg_size_pretty(sum(total_bytes)) AS total
+FROM vmastat_memory_contexts(:leak)
+WHERE kind = 'context'
+GROUP BY name
+ORDER BY sum(total_bytes) DESC
+LIMIT 5;
+EOF
 
 cat <<'EOF'
 

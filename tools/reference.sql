@@ -65,12 +65,15 @@ FROM (
     SELECT c.relname,
            coalesce(pg_catalog.array_position(
                ARRAY['vmastat_vmas', 'vmastat_activity', 'vmastat_top', 'vmastat_kinds',
-                     'vmastat_history', 'vmastat_history_kinds', 'vmastat_growth',
-                     'vmastat_leaks', 'vmastat_leak_kinds']::name[], c.relname), 1000) AS ord,
+                     'vmastat_history', 'vmastat_growth',
+                     'vmastat_leaks', 'vmastat_leak_kinds', 'vmastat_history_archive',
+                     'vmastat_history_kinds_archive']::name[], c.relname), 1000) AS ord,
            format(E'### Columns of `%s`\n\n%s %s.\n\n| column | type | description |\n| --- | --- | --- |\n',
                   c.relname,
-                  CASE c.relkind WHEN 'v' THEN 'View:' ELSE 'Table:' END,
-                  pg_temp.cell(pg_catalog.obj_description(c.oid, 'pg_class'))) ||
+                  CASE c.relkind WHEN 'v' THEN 'View:' WHEN 'c' THEN 'Type:' ELSE 'Table:' END,
+                  pg_temp.cell(CASE c.relkind WHEN 'c'
+                                    THEN pg_catalog.obj_description(c.reltype, 'pg_type')
+                                    ELSE pg_catalog.obj_description(c.oid, 'pg_class') END)) ||
            (SELECT string_agg(format('| `%s` | %s | %s |', a.attname,
                                      pg_catalog.format_type(a.atttypid, a.atttypmod),
                                      pg_temp.cell(pg_catalog.col_description(c.oid, a.attnum))),
@@ -78,9 +81,19 @@ FROM (
             FROM pg_catalog.pg_attribute AS a
             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) ||
            E'\n' AS section
-    FROM members AS m JOIN pg_catalog.pg_class AS c ON c.oid = m.objid
-    WHERE m.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND c.relkind IN ('v', 'r')
+    FROM members AS m
+        LEFT JOIN pg_catalog.pg_type AS t
+            ON m.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = m.objid
+        JOIN pg_catalog.pg_class AS c
+            ON c.oid = CASE WHEN m.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                            THEN m.objid ELSE t.typrelid END
+    -- views, tables, and the composite types whose columns are described
+    -- on the type itself (the others on a view)
+    WHERE (t.oid IS NULL AND c.relkind IN ('v', 'r'))
+       OR (t.oid IS NOT NULL AND c.relkind = 'c'
+           AND EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+                       WHERE a.attrelid = c.oid AND a.attnum > 0
+                         AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL))
 ) AS s;
 
 -- The settings, with their descriptions as SHOW ALL and pg_settings give them

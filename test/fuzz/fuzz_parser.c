@@ -4,14 +4,16 @@
  *	  libFuzzer target for the /proc parser and the VMA classification.
  *
  * The input is used as maps/smaps text (in the kernel's mode and in the
- * mode for saved text with CRLF line ends), as status text and as a PID
- * list.  Besides the sanitizers' findings, any broken promise of the
- * parser's interface is turned into a crash: a path or VmFlags outside the
- * input, an end below the start, a value that does not fit the SQL type it
- * is meant for, an error without a message or line, a kind out of range, a
- * pass that does not end.  The CRLF mode must also read the input with
+ * mode for saved text with CRLF line ends), as status text, as a PID list
+ * and as samples for the leak model.  Besides the sanitizers' findings,
+ * any broken promise of the parser's interface is turned into a crash: a
+ * path or VmFlags outside the input, an end below the start, a value that
+ * does not fit the SQL type it is meant for, an error without a message or
+ * line, a kind out of range, a pass that does not end.  The CRLF mode must also read the input with
  * every "\n" turned into "\r\n" exactly as the kernel's mode reads the
- * input itself: same VMAs, same error on the same line.
+ * input itself: same VMAs, same error on the same line.  The leak model's
+ * buckets must stay a bounded, time-ordered summary of the samples it
+ * accepted, and its verdicts must be numbers.
  *
  * Build and run: make fuzz FUZZ_SECONDS=60
  *
@@ -19,9 +21,12 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "leak_model.h"
+#include "memctx_parser.h"
 #include "vma_parser.h"
 #include "vma_kind.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +185,121 @@ crlf_differential(const char *text, size_t size)
 	free(crlf);
 }
 
+/* The series stays a bounded, time-ordered summary of what it accepted */
+static void
+check_series(const LeakSeries *series, int64_t accepted)
+{
+	int64_t		total = 0;
+
+	require(vmastat_leak_series_valid(series));
+	require((accepted == 0 || series->nbuckets >= 1) &&
+			series->nbuckets <= LEAK_BUCKETS &&
+			series->nsamples == accepted && !(series->width < 0));
+	for (int k = 0; k < series->nbuckets; k++)
+	{
+		const LeakBucket *b = &series->buckets[k];
+
+		require(b->n >= 1 && b->t_first <= b->t_last);
+		require(b->owned_min <= b->owned_last && b->owned_last <= b->owned_max);
+		require(k == 0 || series->buckets[k - 1].t_last < b->t_first);
+		total += b->n;
+	}
+	require(total == accepted);
+}
+
+/*
+ * The input as samples for the leak model, 10 bytes each: a time step in
+ * eighths of a second (negative: back in time; INT16_MIN: the next 8 bytes
+ * are the time itself, any double) and owned bytes.  Whatever the samples,
+ * the buckets hold their invariants and a verdict's figures are numbers.
+ */
+static void
+leak_model_pass(const uint8_t *data, size_t size)
+{
+	LeakSeries	series;
+	LeakRule	rule;
+	LeakVerdict verdict;
+	double		t = 0;
+	int64_t		accepted = 0;
+
+	vmastat_leak_series_init(&series);
+	vmastat_leak_rule_default(&rule);
+	while (size >= 10)
+	{
+		int16_t		step;
+		int64_t		owned;
+		double		at;
+
+		memcpy(&step, data, 2);
+		memcpy(&owned, data + 2, 8);
+		data += 10;
+		size -= 10;
+		at = t + step / 8.0;
+		if (step == INT16_MIN && size >= 8)
+		{
+			memcpy(&at, data, 8);
+			data += 8;
+			size -= 8;
+		}
+		if (isfinite(at) && (accepted == 0 || at >= t))
+		{
+			accepted++;
+			t = at;
+		}
+		vmastat_leak_series_add(&series, at, owned);
+		check_series(&series, accepted);
+		vmastat_leak_verdict(&series, &rule, &verdict);
+		require((unsigned) verdict.reason <= LEAK_STOPPED);
+		require(isfinite(verdict.rate) && isfinite(verdict.r2) &&
+				isfinite(verdict.recent_rate) && !isnan(verdict.span));
+	}
+}
+
+/*
+ * The input as a server log in the three formats, record by record: each
+ * parsed name and identifier lies inside the record (stderr) or inside the
+ * unescaped message (CSV, JSON), and every figure fits in a bigint.
+ */
+static void
+memctx_pass(const char *text, size_t size)
+{
+	static char buf[VMASTAT_LOG_RECORD_MAX];
+	VmastatPidPattern pattern;
+
+	require(vmastat_prefix_pid_pattern("%m [%p] %q%a ", &pattern));
+	for (int f = VMASTAT_LOG_STDERR; f <= VMASTAT_LOG_JSON; f++)
+	{
+		size_t		pos = 0;
+
+		while (pos < size)
+		{
+			bool		in_quotes = false;
+			size_t		n = vmastat_log_record_end((VmastatLogFormat) f, text + pos,
+												   size - pos, &in_quotes);
+			const char *base = f == VMASTAT_LOG_STDERR ? text + pos : buf;
+			VmastatMcxtLine line;
+			int			pid;
+
+			if (n == 0)
+				n = size - pos;
+			require(n <= size - pos);
+			if (n <= sizeof(buf) &&
+				vmastat_mcxt_parse_record((VmastatLogFormat) f, &pattern, text + pos,
+										  n, buf, sizeof(buf), &pid, &line) != VMASTAT_MCXT_NONE)
+			{
+				require(pid >= 0 && line.level >= 0 && line.contexts >= 0);
+				require(line.total_bytes <= (uint64_t) INT64_MAX &&
+						line.used_bytes <= (uint64_t) INT64_MAX);
+				if (line.name)
+					require(within(line.name, line.name_len, base, n));
+				if (line.ident)
+					require(within(line.ident, line.ident_len, base, n));
+			}
+			pos += n;
+		}
+	}
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -244,5 +364,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < npids; i++)
 			require(pids[i] >= 0);
 	}
+
+	leak_model_pass(data, size);
+	memctx_pass(text, size);
 	return 0;
 }

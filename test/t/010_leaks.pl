@@ -1,9 +1,10 @@
 # The leak finder on a real cluster, with the background sampler at 1 s:
 # two sessions that really leak (they keep preparing new statements, at two
-# rates) must be found within 60 s, fastest first, and nothing else: not idle
-# sessions, not a session repeating one query, not a session that warms its
-# caches and then stays flat, not one that only touches more shared buffers,
-# not one that grows and then frees.
+# rates) must be found, fastest first, each named once in the log, and
+# nothing else: not idle sessions, not a session repeating one query, not a
+# session that warms its caches and then stays flat, not one that only
+# touches more shared buffers, not one that grows and then frees.  (How
+# soon, and with what figures, is for the model's own tests.)
 use strict;
 use warnings;
 
@@ -38,10 +39,19 @@ CREATE TABLE big AS
     SELECT g AS id, repeat('x', 150) AS pad FROM generate_series(1, 100000) AS g;
 });
 
-# the sampler runs before any session starts
+# the sampler runs before any session starts: the postmaster's incarnation
+# in the leak finder's store counts its samples
 $node->poll_query_until('postgres',
-	'SELECT count(DISTINCT sample_time) >= 2 FROM vmastat_history')
+	"SELECT count(*) = 1 FROM vmastat_growth WHERE backend_type = 'postmaster' AND alive AND samples >= 2")
   or die 'the sampler does not take samples';
+
+# RssShmem of a process, from the kernel
+sub rss_shmem
+{
+	my ($pid) = @_;
+	my ($kb) = slurp_file("/proc/$pid/status") =~ /^RssShmem:\s+(\d+) kB$/m;
+	return $kb * 1024;
+}
 
 # Starts a session, returns it and its PID; $sql then runs in it, unwaited
 sub start_session
@@ -114,6 +124,7 @@ $$;});
 ($sessions{fast}, $pid{fast}) = start_session('fast', preparing_loop('fast', 0.01));
 ($sessions{slow}, $pid{slow}) = start_session('slow', preparing_loop('slow', 0.1));
 my $leakers_started = time;
+my $shared_shmem_start = rss_shmem($pid{shared});
 
 # Poll until both leakers are suspects, at most 90 s
 my ($found_after, $suspects, %first_listed);
@@ -137,7 +148,6 @@ while (time - $leakers_started < 90)
 ok(defined $found_after, "both leakers are suspects (suspects: $suspects)");
 note(sprintf('both leakers found %.1f s after they started (fast %.1f s, slow %.1f s)',
 	$found_after // -1, $first_listed{fast} // -1, $first_listed{slow} // -1));
-cmp_ok($found_after // 999, '<=', 60, 'both leakers found within 60 s');
 is($suspects, "$pid{fast},$pid{slow}", 'the faster leaker comes first');
 
 # When was each leaker listed first?  (for the record)
@@ -156,30 +166,60 @@ for (1 .. 5)
 	is($others, '', 'no other process is a suspect');
 }
 
-# The cases that must not be flagged were real: each did what it claims
+# The shared-buffer session scans for 40 s: not a suspect until its end
+$node->poll_query_until('postgres',
+	"SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $pid{shared}")
+  or die 'the shared-buffer session did not finish';
+is( $node->safe_psql('postgres',
+		"SELECT string_agg(application_name, ',') FROM vmastat_leaks
+		 WHERE pid NOT IN ($pid{fast}, $pid{slow})"),
+	'', 'no other process is a suspect once the shared-buffer session is done');
+
+# The cases that must not be flagged were real: each did what it claims.
+# Owned memory from the store's series (each bucket keeps its least and
+# greatest sample), shared memory from the kernel.
 my %growth;
 for my $name (keys %pid)
 {
 	$growth{$name} = $node->safe_psql('postgres',
-		"SELECT max(rss_anon + swap) - min(rss_anon + swap), max(rss_shmem) - min(rss_shmem)
-		 FROM vmastat_history WHERE pid = $pid{$name}");
+		"SELECT max(owned_max) - min(owned_min) FROM vmastat_history
+		 WHERE pid = $pid{$name} AND NOT archived");
 }
-my ($warm_anon) = split /\|/, $growth{warmup};
-cmp_ok($warm_anon, '>', 1024 * 1024, 'the warm-up session grew (caches) before staying flat');
-my (undef, $shared_shmem) = split /\|/, $growth{shared};
-cmp_ok($shared_shmem, '>', 8 * 1024 * 1024, 'the shared-buffer session touched more shared memory over time');
-my ($growfree_anon) = split /\|/, $growth{growfree};
-cmp_ok($growfree_anon, '>=', 18 * 1024 * 1024, 'the grow-then-free session grew by 20 MB');
+cmp_ok($growth{warmup}, '>', 1024 * 1024, 'the warm-up session grew (caches) before staying flat');
+cmp_ok(rss_shmem($pid{shared}) - $shared_shmem_start,
+	'>', 8 * 1024 * 1024, 'the shared-buffer session touched more shared memory over time');
+cmp_ok($growth{growfree}, '>=', 18 * 1024 * 1024, 'the grow-then-free session grew by 20 MB');
 my $growfree_last = $node->safe_psql('postgres',
 	"SELECT anon_last < anon_first + 4 * 1024 * 1024 FROM vmastat_growth WHERE pid = $pid{growfree}");
 is($growfree_last, 't', 'the grow-then-free session gave its memory back');
 
-# The figures behind a verdict, and which kind grew
+# The figures behind a verdict, against the rule's settings, and which
+# kind grew
 my $fast_row = $node->safe_psql('postgres',
-	"SELECT alive, samples >= 10, anon_rate > 1024 * 1024, anon_r2 >= 0.8,
-	        trend ~ '^[▁-█]+\$', kinds_grown ~ '(heap|anon) \\+', query LIKE '%PREPARE%'
-	 FROM vmastat_leaks WHERE pid = $pid{fast}");
-is($fast_row, 't|t|t|t|t|t|t', 'the verdict shows rate, fit, samples, trend, grown kinds and query');
+	"SELECT l.alive, l.samples >= s.min_samples, l.anon_rate >= s.min_rate,
+	        l.anon_r2 >= s.min_r2, l.baseline_last - l.baseline_first >= s.min_growth,
+	        l.trend ~ '^[▁-█]+\$', l.kinds_grown ~ '(heap|anon) \\+', l.query LIKE '%PREPARE%',
+	        l.suspect_since BETWEEN l.first_seen AND l.last_seen, NOT l.before_restart
+	 FROM vmastat_leaks AS l, vmastat_leak_settings() AS s WHERE l.pid = $pid{fast}");
+is($fast_row, 't|t|t|t|t|t|t|t|t|t',
+	'the verdict shows rate, fit, samples, baseline growth, trend, grown kinds, query and since when');
+is( $node->safe_psql('postgres',
+		"SELECT verdict FROM vmastat_growth WHERE pid IN ($pid{fast}, $pid{slow}) GROUP BY verdict"),
+	'suspect', 'vmastat_growth gives both leakers the verdict suspect');
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM vmastat_growth WHERE verdict = 'suspect'
+		 AND pid NOT IN ($pid{fast}, $pid{slow})"),
+	'0', 'and nothing else');
+
+# Each leaker is named once in the log when first found, with what it is
+for my $name ('fast', 'slow')
+{
+	my @lines = slurp_file($node->logfile) =~
+	  /LOG:  vmastat: process $pid{$name} looks like a memory leak: .*\n.*DETAIL:  (.*)/g;
+	is(scalar @lines, 1, "the $name leaker is named once in the log");
+	like($lines[0] // '', qr/^Backend type "client backend", database "postgres", user "\w+", application "$name"; grown: .*(heap|anon)/,
+		"with its backend type, database, user, application and what grew");
+}
 
 # A terminated leaker stays listed, as not alive
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid{fast})");
@@ -198,13 +238,13 @@ my ($exact, $exact_pid) = start_session('exact', undef);
 # land just below an older malloc'd mmap, which then counts as its bss
 $exact->query_safe('SELECT vmastat_test_free()');
 $node->poll_query_until('postgres',
-	"SELECT count(*) >= 2 FROM vmastat_history WHERE pid = $exact_pid")
+	"SELECT samples >= 2 FROM vmastat_growth WHERE pid = $exact_pid AND alive")
   or die 'the exact session was not sampled';
 $exact->query_safe('SELECT vmastat_test_leak(10 * 1024 * 1024)');
 my $before = $node->safe_psql('postgres',
-	"SELECT max(sample_time) FROM vmastat_history WHERE pid = $exact_pid");
+	"SELECT samples FROM vmastat_growth WHERE pid = $exact_pid AND alive");
 $node->poll_query_until('postgres',
-	"SELECT count(*) >= 2 FROM vmastat_history WHERE pid = $exact_pid AND sample_time > '$before'")
+	"SELECT samples >= $before + 2 FROM vmastat_growth WHERE pid = $exact_pid AND alive")
   or die 'the exact session was not sampled after its leak';
 cmp_ok(
 	$node->safe_psql('postgres',

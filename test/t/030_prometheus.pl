@@ -60,6 +60,9 @@ shared_buffers = 32MB
 huge_pages = off
 vmastat.leak_min_samples = 3
 vmastat.leak_min_span = 0
+# the leak finder's store; the leaker takes its own samples
+shared_preload_libraries = 'vmastat'
+vmastat.sample_interval = 0
 });
 $node->start;
 

@@ -1,6 +1,7 @@
-# Samples without preloading vmastat: pg_cron, preloaded instead, runs
-# vmastat_snapshot() and vmastat_history_prune() as the recipe in
-# doc/integrations.md says.  pg_cron before 1.5 (Debian 12 ships 1.4) knows
+# Samples on pg_cron's schedule instead of vmastat's sampler: vmastat is
+# preloaded for its shared memory, with vmastat.sample_interval = 0, and
+# pg_cron runs vmastat_snapshot() and vmastat_history_prune() as the recipe
+# in doc/integrations.md says.  pg_cron before 1.5 (Debian 12 ships 1.4) knows
 # only cron's minutes, so the snapshot job runs every minute and the test
 # waits for two runs, two minutes at most; with 1.5 or later it runs
 # every 2 seconds.
@@ -22,7 +23,8 @@ plan skip_all =>
 $node->init;
 $node->append_conf(
 	'postgresql.conf', q{
-shared_preload_libraries = 'pg_cron'
+shared_preload_libraries = 'pg_cron,vmastat'
+vmastat.sample_interval = 0
 cron.database_name = 'postgres'
 # jobs run in background workers: no connection, no pg_hba.conf entry
 cron.use_background_workers = on
@@ -32,12 +34,10 @@ $node->start;
 
 $node->safe_psql('postgres', 'CREATE EXTENSION vmastat; CREATE EXTENSION pg_cron');
 
-is($node->safe_psql('postgres', 'SHOW shared_preload_libraries'),
-	'pg_cron', 'vmastat is not preloaded');
 is( $node->safe_psql('postgres',
-		"SELECT count(*) FROM vmastat_backends(fast => true) WHERE backend_type LIKE 'vmastat%'"),
+		"SELECT count(*) FROM vmastat_backends(fast => true) WHERE backend_type = 'vmastat sampler'"),
 	0,
-	'no vmastat background worker runs');
+	'no vmastat sampler runs');
 
 my $cron_version = $node->safe_psql('postgres',
 	"SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'");
@@ -48,9 +48,9 @@ my $seconds = $cron_major > 1 || ($cron_major == 1 && $cron_minor >= 5);
 my $schedule = $seconds ? '2 seconds' : '* * * * *';
 note("pg_cron $cron_version: schedule '$schedule'");
 
-# A sample older than a day, for the pruning job
+# An archived sample older than a day, for the pruning job
 $node->safe_psql('postgres',
-	"INSERT INTO vmastat_history (sample_time, pid, backend_type, rss, rss_anon, swap)
+	"INSERT INTO vmastat_history_archive (sample_time, pid, backend_type, rss, rss_anon, swap)
 	 VALUES (now() - interval '2 days', 1, 'client backend', 0, 0, 0)");
 
 my $snapshot_job = $node->safe_psql('postgres',
@@ -71,10 +71,13 @@ is( $node->safe_psql('postgres',
 	0,
 	'no job run failed');
 
-# Every successful run left exactly one sample.  The run times that pg_cron
-# records need not bracket the sample (it notes them around its own
-# bookkeeping), so the job is stopped and the runs and samples counted once
-# no run is in flight.
+# Every successful run left exactly one sample: the samples go to the leak
+# finder's store, where the postmaster's incarnation counts them.  The run
+# times that pg_cron records need not bracket the sample (it notes them
+# around its own bookkeeping), so the job is stopped and the runs and
+# samples counted once no run is in flight.
+my $postmaster_samples =
+  "SELECT coalesce(max(samples), 0) FROM vmastat_growth WHERE backend_type = 'postmaster' AND alive";
 $node->safe_psql('postgres', "SELECT cron.unschedule('vmastat-snapshot')");
 ok( $node->poll_query_until(
 		'postgres',
@@ -82,34 +85,29 @@ ok( $node->poll_query_until(
 		         WHERE jobid = $snapshot_job AND status IN ('starting', 'running')) = 0
 		    AND (SELECT count(*) FROM cron.job_run_details
 		         WHERE jobid = $snapshot_job AND status = 'succeeded')
-		      = (SELECT count(DISTINCT sample_time) FROM vmastat_history
-		         WHERE sample_time > now() - interval '1 day')"),
+		      = ($postmaster_samples)"),
 	'each successful run took exactly one sample');
-cmp_ok(
-	$node->safe_psql('postgres',
-		"SELECT count(DISTINCT sample_time) FROM vmastat_history
-		 WHERE sample_time > now() - interval '1 day'"),
-	'>=', 2,
-	'samples arrive one run after the other');
+cmp_ok($node->safe_psql('postgres', $postmaster_samples),
+	'>=', 2, 'samples arrive one run after the other');
 
 # A sample covers the cluster: the postmaster, auxiliary processes, pg_cron's
 # launcher and the worker that ran the job
-my $last = "(SELECT max(sample_time) FROM vmastat_history)";
+my $last = "(SELECT max(last_seen) FROM vmastat_growth)";
 is( $node->safe_psql('postgres',
 		"SELECT string_agg(DISTINCT backend_type, ',' ORDER BY backend_type)
-		 FROM vmastat_history
-		 WHERE sample_time = $last
+		 FROM vmastat_growth
+		 WHERE last_seen = $last
 		   AND backend_type IN ('postmaster', 'checkpointer', 'pg_cron launcher')"),
 	'checkpointer,pg_cron launcher,postmaster',
 	'a sample has the postmaster, the checkpointer and pg_cron\'s launcher');
 is( $node->safe_psql('postgres',
-		"SELECT count(*) FROM vmastat_history
-		 WHERE sample_time = $last AND rss_anon IS NULL"),
+		"SELECT count(*) FROM vmastat_growth
+		 WHERE last_seen = $last AND anon_last IS NULL"),
 	0,
 	'every process of a sample has its counters');
 is( $node->safe_psql('postgres',
-		"SELECT count(*) > 0 FROM vmastat_history
-		 WHERE sample_time = $last AND backend_type = 'pg_cron'"),
+		"SELECT count(*) > 0 FROM vmastat_growth
+		 WHERE last_seen = $last AND backend_type = 'pg_cron'"),
 	't',
 	'the worker that ran the job is in its own sample');
 
@@ -119,9 +117,9 @@ $node->poll_query_until('postgres',
 	 WHERE jobid = $prune_job AND status = 'succeeded'")
   or die 'pg_cron did not run the pruning job';
 is( $node->safe_psql('postgres',
-		"SELECT count(*) FROM vmastat_history WHERE sample_time < now() - interval '1 day'"),
+		"SELECT count(*) FROM vmastat_history_archive WHERE sample_time < now() - interval '1 day'"),
 	0,
-	'the pruning job removed the sample older than a day');
+	'the pruning job removed the archived sample older than a day');
 
 # Both jobs unscheduled
 $node->safe_psql('postgres', "SELECT cron.unschedule('vmastat-prune')");

@@ -13,6 +13,12 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;
+# 1.2 keeps the leak finder's samples in shared memory; no background
+# sampler: the test takes the samples itself
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'vmastat'
+vmastat.sample_interval = 0
+});
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
@@ -69,24 +75,72 @@ my $updated = $node->safe_psql('updated', $describe);
 ok(length($fresh) > 1000, 'the description covers the objects');
 is($updated, $fresh, 'an updated 1.0 has exactly the objects of a fresh install');
 
-# From 1.1 with samples: the update keeps every row of the history
+# From 1.1 with samples: the update keeps every row of the 1.1 history,
+# byte for byte, in the archive tables, and vmastat_history shows them
 $node->safe_psql('postgres', 'CREATE DATABASE sampled');
 $node->safe_psql('sampled', "CREATE EXTENSION vmastat VERSION '1.1'");
 $node->safe_psql('sampled', 'SELECT vmastat_snapshot()') for 1 .. 3;
-my $history = q{
-SELECT count(*), count(DISTINCT sample_time), md5(string_agg(h::text, ',' ORDER BY h::text))
-FROM vmastat_history AS h};
-my $history_kinds = q{
+my $columns = 'sample_time, pid, backend_start, backend_type, datname, usename, '
+  . 'application_name, rss, rss_anon, rss_file, rss_shmem, swap, hugetlb, writeable_private';
+my $rows_of = sub {
+	my ($rel, $where) = @_;
+	$where //= 'true';
+	return qq{
+SELECT count(*), count(DISTINCT sample_time), md5(string_agg(r::text, ',' ORDER BY r::text))
+FROM (SELECT $columns FROM $rel WHERE $where) AS r};
+};
+my $kinds_of = sub {
+	my ($rel) = @_;
+	return qq{
 SELECT count(*), md5(string_agg(k::text, ',' ORDER BY k::text))
-FROM vmastat_history_kinds AS k};
-my $before = $node->safe_psql('sampled', $history);
-my $before_kinds = $node->safe_psql('sampled', $history_kinds);
+FROM $rel AS k};
+};
+my $before = $node->safe_psql('sampled', $rows_of->('vmastat_history'));
+my $before_kinds = $node->safe_psql('sampled', $kinds_of->('vmastat_history_kinds'));
 like($before, qr/^\d+\|3\|/, '1.1 took three samples');
+like($before_kinds, qr/^[1-9]\d*\|/, 'and per-kind readings');
+# whole rows as well: the archive has the 1.1 table's columns, in order
+my $before_whole = $node->safe_psql('sampled',
+	"SELECT md5(string_agg(h::text, ',' ORDER BY h::text)) FROM vmastat_history AS h");
 $node->safe_psql('sampled', 'ALTER EXTENSION vmastat UPDATE');
-is($node->safe_psql('sampled', $history), $before, 'the update from 1.1 keeps the history');
-is($node->safe_psql('sampled', $history_kinds), $before_kinds, 'and the per-kind history');
+is($node->safe_psql('sampled', "SELECT extversion FROM pg_extension WHERE extname = 'vmastat'"),
+	$default_version, "1.1 with samples updates to $default_version");
+is($node->safe_psql('sampled', $rows_of->('vmastat_history_archive')),
+	$before, 'the update keeps every 1.1 sample in vmastat_history_archive');
+is($node->safe_psql('sampled',
+		"SELECT md5(string_agg(h::text, ',' ORDER BY h::text)) FROM vmastat_history_archive AS h"),
+	$before_whole, 'whole rows, byte for byte');
+is($node->safe_psql('sampled', $kinds_of->('vmastat_history_kinds_archive')),
+	$before_kinds, 'and every per-kind reading in vmastat_history_kinds_archive');
+is($node->safe_psql('sampled', $rows_of->('vmastat_history', 'archived')),
+	$before, 'the view vmastat_history shows each archived sample, marked archived');
+is($node->safe_psql('sampled', q{
+SELECT count(*) FROM vmastat_history
+WHERE archived AND (bucket_start IS DISTINCT FROM sample_time OR samples <> 1
+    OR owned_min IS DISTINCT FROM rss_anon + coalesce(swap, 0)
+    OR owned_max IS DISTINCT FROM owned_min OR owned_last IS DISTINCT FROM owned_min)}),
+	'0', 'as a bucket of one sample whose owned memory is rss_anon + swap');
+is($node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_history WHERE NOT archived'),
+	'0', 'before any 1.2 sample, the view has nothing else');
+
+# 1.2 samples go to shared memory, not to the archive
+cmp_ok($node->safe_psql('sampled', 'SELECT vmastat_snapshot()'), '>', 0, '1.2 samples after the update');
+$node->safe_psql('sampled', 'SELECT vmastat_snapshot()');
+is($node->safe_psql('sampled', $rows_of->('vmastat_history_archive')),
+	$before, 'which leaves the archive alone');
+cmp_ok($node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_history WHERE NOT archived'),
+	'>', 0, 'and shows in vmastat_history beside it');
 cmp_ok($node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_growth'),
-	'>', 0, 'the updated views read it');
+	'>', 0, 'the updated views read the new samples');
+
+# pruning reaches the archive by age
+$node->safe_psql('sampled', "SELECT vmastat_history_prune('1 day')");
+is($node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_history_archive'),
+	$before =~ s/\|.*//sr, 'pruning keeps archived samples younger than the interval');
+$node->safe_psql('sampled', "SELECT vmastat_history_prune('0')");
+is($node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_history_archive')
+	  . $node->safe_psql('sampled', 'SELECT count(*) FROM vmastat_history_kinds_archive'),
+	'00', 'and deletes the older ones from both archive tables');
 
 # Every released version works with the current library: each of its
 # functions and views is used (the library serves the columns the

@@ -133,7 +133,7 @@ ok($same, 'doc/reference.md matches the COMMENTs and settings of the installed e
 # file in psql's working directory and one the server may read
 $node->safe_psql('postgres', 'CREATE ROLE monitoring_user');
 $node->poll_query_until('postgres',
-	'SELECT count(DISTINCT sample_time) >= 2 FROM vmastat_history')
+	"SELECT count(*) = 1 FROM vmastat_growth WHERE backend_type = 'postmaster' AND alive AND samples >= 2")
   or die 'the sampler does not take samples';
 
 my $leaker = $node->background_psql('postgres', on_error_stop => 0);

@@ -2,9 +2,9 @@
 # cancelled launcher or sampler comes back, and never as a second sampler; a
 # shorter interval counts at once; a sampler that cannot connect or cannot
 # sample neither restarts in a loop nor floods the log; a lock on the
-# history makes it fail with a logged lock timeout, and it obeys
-# pg_terminate_backend while it waits; settings that would silently stop it
-# are refused.
+# archive of 1.1's samples makes its prune fail with a logged lock timeout,
+# and it obeys pg_terminate_backend while it waits; settings that would
+# silently stop it are refused.
 use strict;
 use warnings;
 
@@ -53,17 +53,20 @@ sub wait_for_new_worker
 	return worker_pids($type);
 }
 
+# The samples go to the leak finder's store in shared memory: the running
+# postmaster's incarnation counts them
+my $postmaster_samples =
+  "SELECT coalesce(max(samples), 0) FROM vmastat_growth WHERE backend_type = 'postmaster' AND alive";
+
 sub samples
 {
-	return $node->safe_psql('vmdb',
-		'SELECT count(DISTINCT sample_time) FROM vmastat_history');
+	return $node->safe_psql('vmdb', $postmaster_samples);
 }
 
 sub samples_reach
 {
 	my ($n) = @_;
-	return $node->poll_query_until('vmdb',
-		"SELECT count(DISTINCT sample_time) >= $n FROM vmastat_history");
+	return $node->poll_query_until('vmdb', "SELECT ($postmaster_samples) >= $n");
 }
 
 sub reload_with
@@ -143,16 +146,15 @@ ok(samples_reach($first + 3), 'a shorter interval takes effect at once');
 reload_with("vmastat.sample_interval = '500ms'");
 is($node->safe_psql('postgres', 'SHOW vmastat.sample_interval'),
 	'500ms', "'500ms' is half a second");
-$first = samples();
-samples_reach($first + 10) or die 'no samples at 500ms';
-cmp_ok(
-	$node->safe_psql(
-		'vmdb', q{
-SELECT min(gap) FROM (
-	SELECT extract(epoch FROM t - lag(t) OVER (ORDER BY t)) AS gap
-	FROM (SELECT DISTINCT sample_time AS t FROM vmastat_history
-		  ORDER BY 1 DESC LIMIT 10) AS last10) AS gaps}),
-	'<', 0.9,
+# the mean gap between samples, from the times the samples themselves
+# record: the postmaster's count and last sample time, taken twice
+my $count_and_time = q{
+SELECT samples || ' ' || extract(epoch FROM last_seen) FROM vmastat_growth
+WHERE backend_type = 'postmaster' AND alive};
+my ($n1, $t1) = split / /, $node->safe_psql('vmdb', $count_and_time);
+samples_reach($n1 + 10) or die 'no samples at 500ms';
+my ($n2, $t2) = split / /, $node->safe_psql('vmdb', $count_and_time);
+cmp_ok(($t2 - $t1) / ($n2 - $n1), '<', 0.9,
 	'samples come faster than once a second at 500ms');
 my ($ret, $stdout, $stderr) = $node->psql('postgres',
 	"ALTER SYSTEM SET vmastat.sample_interval = '50ms'");
@@ -183,17 +185,36 @@ like(
 	qr/invalid value for parameter "vmastat.database".*\n.*DETAIL:  A database name is at most 63 bytes long/,
 	'a database name of 64 bytes is refused with a reason');
 
-# A failing sample is logged once, not at every interval
+# A read-only database is sampled: with an empty archive the prune, every
+# second here, writes nothing
+reload_with("vmastat.history_keep = '1s'");
 $node->safe_psql('postgres',
 	'ALTER DATABASE vmdb SET default_transaction_read_only = on');
 $offset = -s $node->logfile;
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($sampler)");
 $sampler = wait_for_new_worker('vmastat sampler', $sampler)
   or die 'no sampler after terminate';
-$node->wait_for_log(qr/ERROR:  cannot execute INSERT in a read-only transaction/,
+$first = samples();
+samples_reach($first + 3) or die 'no samples in a read-only database';
+is(log_count(qr/ERROR:/, $offset), 0,
+	'a read-only database with an empty archive is sampled without errors');
+
+# A failing sample is logged once, not at every interval: with a sample
+# archived from 1.1 to delete, the prune fails at every second
+$node->safe_psql('postgres',
+	'ALTER DATABASE vmdb RESET default_transaction_read_only');
+$node->safe_psql('vmdb',
+	"INSERT INTO vmastat_history_archive (sample_time, pid) VALUES (now() - interval '2 days', 1)");
+$node->safe_psql('postgres',
+	'ALTER DATABASE vmdb SET default_transaction_read_only = on');
+$offset = -s $node->logfile;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($sampler)");
+$sampler = wait_for_new_worker('vmastat sampler', $sampler)
+  or die 'no sampler after terminate';
+$node->wait_for_log(qr/ERROR:  cannot execute DELETE in a read-only transaction/,
 	$offset);
 sleep(10);
-is(log_count(qr/ERROR:  cannot execute INSERT in a read-only transaction/, $offset),
+is(log_count(qr/ERROR:  cannot execute DELETE in a read-only transaction/, $offset),
 	1, 'a sample failing the same way for 10 s is logged once');
 $node->safe_psql('postgres',
 	'ALTER DATABASE vmdb RESET default_transaction_read_only');
@@ -202,24 +223,30 @@ $sampler = wait_for_new_worker('vmastat sampler', $sampler)
   or die 'no sampler after terminate';
 $first = samples();
 samples_reach($first + 2) or die 'sampling did not resume';
+ok($node->poll_query_until('vmdb', 'SELECT count(*) = 0 FROM vmastat_history_archive'),
+	'once writable, the prune deletes the archived sample');
 
-# A lock on the history: the sample gives up after its lock_timeout, says
-# so, and a sampler waiting for the lock obeys pg_terminate_backend
+# A lock on the archive: the prune of a new sampler's first sample gives up
+# after its lock_timeout, says so, and a sampler waiting for the lock obeys
+# pg_terminate_backend
 my $psql = $node->installed_command(['psql'])->[0];
 my $locker = IPC::Run::start(
 	[
 		$psql, '-X', '-q', '-d',
 		$node->connstr('vmdb') . ' application_name=locker',
 		'-c',
-		'BEGIN; LOCK TABLE vmastat_history IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)'
+		'BEGIN; LOCK TABLE vmastat_history_archive IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)'
 	],
 	'>', \my $locker_out, '2>', \my $locker_err);
 $node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'locker' AND wait_event = 'PgSleep'")
   or die 'no lock';
 $offset = -s $node->logfile;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($sampler)");
+$sampler = wait_for_new_worker('vmastat sampler', $sampler)
+  or die 'no sampler after terminate';
 $node->wait_for_log(qr/ERROR:  canceling statement due to lock timeout/, $offset);
-pass('a sample blocked by a lock on the history fails with a logged lock timeout');
+pass('a prune blocked by a lock on the archive fails with a logged lock timeout');
 ok( $node->poll_query_until('postgres',
 		"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'"),
 	'the next sample waits for the lock again');

@@ -22,6 +22,9 @@ $node->append_conf(
 	'postgresql.conf', q{
 # no autovacuum worker may come and go while processes are compared
 autovacuum = off
+# the leak finder's store, for vmastat_snapshot(); samples are taken here
+shared_preload_libraries = 'vmastat'
+vmastat.sample_interval = 0
 });
 $node->start;
 $node->safe_psql(
@@ -204,39 +207,96 @@ eventually(
 	});
 
 #
-# 4. vmastat_snapshot(): a new process gets a per-kind baseline, equal to
-# vmastat_kinds_of() of it; a sample without growth writes none; growth by
-# a step writes another
+# 4. vmastat_snapshot(): a new process gets a per-kind reading, a sample
+# without growth takes none, growth by a step takes another.  The store
+# keeps the first and the last reading and shows their difference, which
+# must be that of vmastat_kinds_of() of the process around the two samples.
 #
 my $s = $node->background_psql('postgres');
 my $spid = $s->query_safe('SELECT pg_backend_pid()');
-my $history = q{SELECT pid, kind, vmas, size, rss, NULL, NULL, anonymous, swap
-	FROM vmastat_history_kinds WHERE pid = } . $spid
-  . q{ AND sample_time = (SELECT max(sample_time) FROM vmastat_history_kinds WHERE pid = }
-  . $spid . ')';
 my $now = q{SELECT pid, kind, vmas, size, rss, NULL, NULL, anonymous, swap FROM vmastat_kinds_of(ARRAY[}
   . $spid . '])';
-my $samples = "SELECT count(DISTINCT sample_time) FROM vmastat_history_kinds WHERE pid = $spid";
+my $deltas = q{SELECT pid, kind, vmas_delta, size_delta, rss_delta, NULL, NULL, anonymous_delta,
+	swap_delta FROM vmastat_incarnation_kinds() WHERE pid = } . $spid;
+# the reading times against the incarnation's first and last sample
+my $readings = qq{
+SELECT count(*) > 0, count(DISTINCT k.first_time), count(DISTINCT k.last_time),
+       bool_and(k.first_time = g.first_seen), bool_and(k.last_time = g.last_seen),
+       bool_and(k.last_time = k.first_time)
+FROM vmastat_incarnation_kinds() AS k
+    JOIN vmastat_growth AS g ON g.pid = k.pid AND g.backend_start = k.backend_start
+WHERE k.pid = $spid};
 
-my ($before, $after);
-$before = by_kind($now);
+# Mismatches between the deltas got and those of the readings around the
+# two samples: each column must be one of the four differences (a kind
+# missing from either side has a NULL count and the other side's figures)
+sub compare_deltas
+{
+	my ($got, $b1, $a1, $b2, $a2) = @_;
+	my @d;
+	for my $key (sort keys %{ { %$got, %$b1, %$a1, %$b2, %$a2 } })
+	{
+		my @g = split /\|/, $got->{$key} // 'missing', -1;
+		my @cands;
+		for my $first ($b1, $a1)
+		{
+			for my $last ($b2, $a2)
+			{
+				my @f = split /\|/, $first->{$key} // '', -1;
+				my @l = split /\|/, $last->{$key} // '', -1;
+				push @cands, join('|', map {
+						my ($x, $y) = ($f[$_] // '<null>', $l[$_] // '<null>');
+						$_ == 0 && (!@f || !@l) ? '<null>'
+						  : $x eq '<null>' && $y eq '<null>' ? '<null>'
+						  : ($y eq '<null>' ? 0 : $y) - ($x eq '<null>' ? 0 : $x)
+				} 0 .. $#cols);
+			}
+		}
+		my $g = join('|', @g);
+		push @d, "$key: got $g, expected one of " . join(' ', @cands)
+		  unless grep { $_ eq $g } @cands;
+	}
+	return @d;
+}
+
+my $b1 = by_kind($now);
 $mon->query_safe('SELECT vmastat_snapshot()');
-$after = by_kind($now);
-is($mon->query_safe($samples), '1', 'the first snapshot of a process takes its per-kind baseline');
-is_deeply([ compare(by_kind($history), $before, $after) ],
-	[], 'the baseline holds the sums of vmastat_kinds_of() per kind');
+my $a1 = by_kind($now);
+is($mon->query_safe($readings), 't|1|1|t|t|t',
+	'the first snapshot of a process takes its per-kind reading');
+is_deeply([ compare_deltas(by_kind($deltas), $b1, $a1, $b1, $a1) ],
+	[], 'one reading: every kind of vmastat_kinds_of() is there, unchanged');
 
 $mon->query_safe('SELECT vmastat_snapshot()');
-is($mon->query_safe($samples), '1', 'a snapshot without growth takes no per-kind sample');
+is($mon->query_safe($readings), 't|1|1|t|f|t',
+	'a snapshot without growth takes no per-kind reading');
 
-# 16 MB more owned memory: a step (1 MB, or 10 % if more) above the baseline
+# Growth below the step, which is 1 MB or 10 % of the owned memory at the
+# reading, whichever is more: halfway between the two when the 10 % is well
+# below 1 MB, as it is for a fresh backend, so that taking the lesser of the
+# two would read the kinds again
+my $owned0 = $mon->query_safe(
+	"SELECT anon_first FROM vmastat_growth WHERE pid = $spid AND alive");
+my $small = int(($owned0 / 10 + 1024 * 1024) / 2);
+SKIP:
+{
+	skip "10 % of the owned $owned0 bytes is too near 1 MB", 1
+	  if 1024 * 1024 - $owned0 / 10 < 400 * 1024;
+	$s->query_safe("SELECT vmastat_test_leak($small)");
+	$mon->query_safe('SELECT vmastat_snapshot()');
+	is($mon->query_safe($readings), 't|1|1|t|f|t',
+		"growth by $small bytes, more than 10 % of $owned0 but less than 1 MB, takes no per-kind reading");
+}
+
+# 16 MB more owned memory: a step (1 MB, or 10 % if more) above the reading
 $s->query_safe('SELECT vmastat_test_leak(16 * 1024 * 1024)');
-$before = by_kind($now);
+my $b2 = by_kind($now);
 $mon->query_safe('SELECT vmastat_snapshot()');
-$after = by_kind($now);
-is($mon->query_safe($samples), '2', 'growth by a step takes another per-kind sample');
-is_deeply([ compare(by_kind($history), $before, $after) ],
-	[], 'which holds the sums of vmastat_kinds_of() per kind');
+my $a2 = by_kind($now);
+is($mon->query_safe($readings), 't|1|1|t|t|f',
+	'growth by a step takes another per-kind reading, at that sample');
+is_deeply([ compare_deltas(by_kind($deltas), $b1, $a1, $b2, $a2) ],
+	[], 'the change between the readings is that of vmastat_kinds_of() per kind');
 cmp_ok(
 	$mon->query_safe(
 		"SELECT sum(anonymous_delta + swap_delta) FROM vmastat_leak_kinds WHERE pid = $spid"),

@@ -1928,7 +1928,10 @@ has_suffix(const char *name, const char *suffix)
 	return l > sl && strcmp(name + l - sl, suffix) == 0;
 }
 
-/* The fixture files, sorted, without scripts and notes; the caller frees */
+/*
+ * The fixture files, sorted, without scripts, notes and the server logs of
+ * memctx_parser_test; the caller frees
+ */
 static size_t
 list_fixtures(char **names, size_t max)
 {
@@ -1941,7 +1944,8 @@ list_fixtures(char **names, size_t max)
 	while ((de = readdir(dir)) != NULL && n < max)
 	{
 		if (de->d_name[0] == '.' || has_suffix(de->d_name, ".sh") ||
-			has_suffix(de->d_name, ".md"))
+			has_suffix(de->d_name, ".md") || has_suffix(de->d_name, ".log") ||
+			has_suffix(de->d_name, ".csv") || has_suffix(de->d_name, ".json"))
 			continue;
 		names[n++] = strdup(de->d_name);
 	}

@@ -417,7 +417,12 @@ pgbench_run() {
 		>>"$out/pgbench.txt"
 	rm -f "$log".[0-9]*
 }
-samples() { sql -c "SELECT count(DISTINCT sample_time) FROM vmastat_history"; }
+# samples taken: the running postmaster's entry in the leak finder's store
+# counts every one
+samples() {
+	sql -c "SELECT coalesce(max(samples), 0) FROM vmastat_growth
+		WHERE backend_type = 'postmaster' AND alive"
+}
 set_sampler() {
 	local interval=$1 before i
 	before=$(samples)

@@ -24,6 +24,15 @@ WHERE attrelid IN ('vmastat_vmas'::regclass, 'vmastat_activity'::regclass,
   AND attnum > 0
 ORDER BY attrelid::regclass::text, attnum;
 
+-- columns of the leak finder's views, in order
+SELECT attrelid::regclass AS view, attnum, attname, atttypid::regtype
+FROM pg_attribute
+WHERE attrelid IN ('vmastat_history'::regclass, 'vmastat_growth'::regclass,
+                   'vmastat_leak_kinds'::regclass, 'vmastat_leaks'::regclass,
+                   'vmastat_top'::regclass)
+  AND attnum > 0
+ORDER BY attrelid::regclass::text, attnum;
+
 -- every user-visible column and object has a comment
 SELECT c.relname, a.attname
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid

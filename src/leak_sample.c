@@ -1,0 +1,563 @@
+/*-------------------------------------------------------------------------
+ *
+ * leak_sample.c
+ *	  Taking a sample for the leak finder: vmastat_snapshot().
+ *
+ * A sample reads /proc/PID/status of every server process (O(1) each, no
+ * page walk), names it from pg_stat_activity's data and adds it to the
+ * process's entry in the store (leak_store.c).  smaps is read only for a
+ * process seen for the first time (the baseline of its per-kind figures),
+ * for one whose owned memory grew by a step since its last per-kind
+ * reading, and for one the leak rule names for the first time, which is
+ * then said once in the server log: the evidence survives in the log even
+ * if the server does not.
+ *
+ * The background sampler (sampler.c) calls vmastat_snapshot() by OID; the
+ * test-only entry point vmastat_history_feed() goes through the same
+ * record_samples() with samples it is given.
+ *
+ * src/leak_sample.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "compat.h"
+#include "discovery.h"
+#include "guc.h"
+#include "leak_store.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "sampler.h"
+#include "scan.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(vmastat_snapshot);
+PG_FUNCTION_INFO_V1(vmastat_history_feed);
+
+/* One process in one sample */
+typedef struct ProcessSample
+{
+	IncarnationKey key;
+	IncarnationNames names;
+	StatusSample status;
+	bool		read_kinds;		/* its smaps is to be read */
+	bool		new_suspect;	/* the rule named it for the first time */
+} ProcessSample;
+
+/* pg_stat_activity's data of one PID */
+typedef struct ActivityEntry
+{
+	int			pid;
+	TimestampTz start;
+	IncarnationNames names;
+} ActivityEntry;
+
+static int
+compare_activity_pid(const void *a, const void *b)
+{
+	return vmastat_compare_pids(&((const ActivityEntry *) a)->pid,
+								&((const ActivityEntry *) b)->pid);
+}
+
+/* A name into a fixed buffer; "" for NULL */
+static void
+copy_name(char *dst, const char *src)
+{
+	strlcpy(dst, src ? src : "", NAMEDATALEN);
+}
+
+/*
+ * The backend type, start, database, user and application of every PID in
+ * this transaction's snapshot of backend statuses, sorted by PID.
+ */
+static ActivityEntry *
+load_activity(int *count)
+{
+	int			nbackends = pgstat_fetch_stat_numbackends();
+	ActivityEntry *result = palloc0(Max(nbackends, 1) * sizeof(ActivityEntry));
+	int			n = 0;
+	int			i;
+
+	for (i = 1; i <= nbackends; i++)
+	{
+		LocalPgBackendStatus *local = vmastat_local_beentry(i);
+		PgBackendStatus *be;
+		ActivityEntry *entry = &result[n];
+
+		if (local == NULL || local->backendStatus.st_procpid <= 0)
+			continue;
+		be = &local->backendStatus;
+		entry->pid = be->st_procpid;
+		entry->start = be->st_proc_start_timestamp;
+		copy_name(entry->names.backend_type,
+				  be->st_backendType == B_BG_WORKER ?
+				  GetBackgroundWorkerTypeByPid(be->st_procpid) :
+				  GetBackendTypeDesc(be->st_backendType));
+		if (OidIsValid(be->st_databaseid))
+			copy_name(entry->names.datname, get_database_name(be->st_databaseid));
+		if (OidIsValid(be->st_userid))
+			copy_name(entry->names.usename, GetUserNameFromId(be->st_userid, true));
+		copy_name(entry->names.application_name, be->st_appname);
+		n++;
+	}
+	qsort(result, n, sizeof(ActivityEntry), compare_activity_pid);
+	*count = n;
+	return result;
+}
+
+/*
+ * Identifies and names one process.  False for a child that
+ * pg_stat_activity does not list yet, such as a backend still
+ * authenticating, whose process title holds names from its startup packet:
+ * it is sampled once it is listed.  The postmaster and the logger are never
+ * listed; they are named here.
+ */
+static bool
+name_process(const ActivityEntry *activity, int nactivity, ProcHandle *handle,
+			 StringInfo buf, ProcessSample *sample)
+{
+	ActivityEntry key = {.pid = handle->pid};
+	const ActivityEntry *entry;
+	char	   *type;
+
+	memset(&sample->key, 0, sizeof(sample->key));
+	memset(&sample->names, 0, sizeof(sample->names));
+	sample->key.pid = handle->pid;
+	entry = bsearch(&key, activity, nactivity, sizeof(ActivityEntry),
+					compare_activity_pid);
+	if (entry != NULL)
+	{
+		sample->key.start = entry->start;
+		sample->names = entry->names;
+		return true;
+	}
+	if (handle->pid == PostmasterPid)
+	{
+		sample->key.start = PgStartTime;
+		copy_name(sample->names.backend_type, "postmaster");
+		return true;
+	}
+	type = vmastat_title_backend_type(handle, buf);
+	if (type == NULL || strchr(type, ' ') != NULL || strlen(type) >= NAMEDATALEN)
+		return false;
+	copy_name(sample->names.backend_type, type);
+	return true;
+}
+
+static void
+status_sample(const ProcStatus *status, StatusSample *sample)
+{
+#define FIELD(f) (STATUS_HAS(status, f) ? (int64) status->value[f] : 0)
+	sample->rss = FIELD(STATUS_VM_RSS);
+	sample->rss_anon = FIELD(STATUS_RSS_ANON);
+	sample->rss_file = FIELD(STATUS_RSS_FILE);
+	sample->rss_shmem = FIELD(STATUS_RSS_SHMEM);
+	sample->swap = FIELD(STATUS_VM_SWAP);
+	sample->writeable_private = FIELD(STATUS_VM_DATA) + FIELD(STATUS_VM_STK);
+#undef FIELD
+}
+
+/* ---- Per-kind readings ---- */
+
+/* The processes of one sample whose smaps is read, and their readings */
+typedef struct KindsScan
+{
+	ProcessSample *samples;		/* sorted by PID */
+	int			nsamples;
+	KindReading *readings;		/* one per sample; taken = 0 if not read */
+	TimestampTz taken;
+} KindsScan;
+
+static int
+compare_sample_pid(const void *a, const void *b)
+{
+	return vmastat_compare_pids(&((const ProcessSample *) a)->key.pid,
+								&((const ProcessSample *) b)->key.pid);
+}
+
+/* Sums the figures of the nvmas mappings of one process per kind */
+static void
+sum_kinds(ProcScan *state, int nvmas, int pid)
+{
+	KindsScan  *scan = state->callback_arg;
+	ProcessSample key = {.key.pid = pid};
+	ProcessSample *sample;
+	KindReading *reading;
+	int			i;
+
+	sample = bsearch(&key, scan->samples, scan->nsamples,
+					 sizeof(ProcessSample), compare_sample_pid);
+	if (sample == NULL)
+		return;
+	reading = &scan->readings[sample - scan->samples];
+	memset(reading, 0, sizeof(KindReading));
+	reading->taken = scan->taken;
+	for (i = 0; i < nvmas; i++)
+	{
+		const Vma  *vma = &state->vmas[i];
+		VmaKind		k = state->kinds[i];
+
+		reading->vmas[k]++;
+		reading->size[k] += VMA_HAS(vma, VMA_SIZE) ?
+			(int64) vma->value[VMA_SIZE] : (int64) (vma->end - vma->start);
+		if (VMA_HAS(vma, VMA_RSS))
+			reading->rss[k] += vma->value[VMA_RSS];
+		if (VMA_HAS(vma, VMA_ANONYMOUS))
+			reading->anonymous[k] += vma->value[VMA_ANONYMOUS];
+		if (VMA_HAS(vma, VMA_SWAP))
+			reading->swap[k] += vma->value[VMA_SWAP];
+	}
+}
+
+/*
+ * Reads smaps of the processes of the sample marked read_kinds, into
+ * readings (one per sample).  Processes that exited meanwhile get none.
+ */
+static void
+read_kinds(ProcessSample *samples, int nsamples, KindReading *readings,
+		   TimestampTz taken)
+{
+	KindsScan	scan = {samples, nsamples, readings, taken};
+	ProcScan	state;
+	int		   *wanted = palloc(Max(nsamples, 1) * sizeof(int));
+	int			nwanted = 0;
+	int			i;
+
+	for (i = 0; i < nsamples; i++)
+	{
+		readings[i].taken = 0;
+		if (samples[i].read_kinds)
+			wanted[nwanted++] = samples[i].key.pid;
+	}
+	if (nwanted == 0)
+		return;
+	vmastat_scan_init(&state);
+	state.callback_arg = &scan;
+	vmastat_scan_cluster(&state, wanted, nwanted, sum_kinds);
+	vmastat_scan_end(&state);
+}
+
+/*
+ * "anon +12 MB, heap +1 MB": the kinds whose owned memory changed by 64 kB
+ * or more between the first and the last reading, largest growth first.
+ */
+static char *
+kinds_grown_text(const Incarnation *entry)
+{
+	StringInfoData buf;
+	int64		delta[VMA_NUM_KINDS];
+	bool		used[VMA_NUM_KINDS] = {false};
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < VMA_NUM_KINDS; k++)
+		delta[k] = entry->kinds_last.anonymous[k] + entry->kinds_last.swap[k] -
+			entry->kinds_first.anonymous[k] - entry->kinds_first.swap[k];
+	for (;;)
+	{
+		int			best = -1;
+
+		for (k = 0; k < VMA_NUM_KINDS; k++)
+			if (!used[k] && (delta[k] >= 65536 || delta[k] <= -65536) &&
+				(best < 0 || delta[k] > delta[best]))
+				best = k;
+		if (best < 0)
+			break;
+		used[best] = true;
+		appendStringInfo(&buf, "%s%s %s%s", buf.len > 0 ? ", " : "",
+						 vmastat_kind_names[best], delta[best] > 0 ? "+" : "",
+						 text_to_cstring(DatumGetTextPP(
+														DirectFunctionCall1(pg_size_pretty,
+																			Int64GetDatum(delta[best])))));
+	}
+	return buf.len > 0 ? buf.data : pstrdup("nothing yet");
+}
+
+/* Says once in the server log that the rule named a process */
+static void
+log_new_suspect(const Incarnation *entry, const LeakVerdict *verdict)
+{
+	ereport(LOG,
+			(errmsg("vmastat: process %d looks like a memory leak: owns %lld bytes, growing %lld bytes per minute",
+					entry->key.pid, (long long) vmastat_owned(&entry->last),
+					(long long) verdict->rate),
+			 errdetail("Backend type \"%s\", database \"%s\", user \"%s\", application \"%s\"; grown: %s.",
+					   entry->names.backend_type, entry->names.datname,
+					   entry->names.usename, entry->names.application_name,
+					   kinds_grown_text(entry))));
+}
+
+/* ---- Recording ---- */
+
+/*
+ * Adds the samples to the store under one lock; marks those whose smaps is
+ * due and those the rule names for the first time.
+ */
+static void
+add_samples(ProcessSample *samples, int nsamples, TimestampTz at)
+{
+	LeakRule	rule;
+	int			i;
+
+	vmastat_leak_rule(&rule);
+	vmastat_store_lock(true);
+	for (i = 0; i < nsamples; i++)
+	{
+		ProcessSample *s = &samples[i];
+		Incarnation *entry = vmastat_store_record(&s->key, &s->names, at,
+												  &s->status);
+		LeakVerdict verdict;
+
+		s->read_kinds = s->new_suspect = false;
+		if (entry == NULL || entry->last_seen != at)
+			continue;
+		s->read_kinds = entry->kinds_readings == 0 ||
+			vmastat_owned(&s->status) >=
+			entry->kinds_owned + vmastat_kinds_step(entry->kinds_owned);
+		if (entry->suspect_since == 0)
+		{
+			vmastat_leak_verdict(&entry->series, &rule, &verdict);
+			s->new_suspect = verdict.reason == LEAK_SUSPECT;
+			s->read_kinds |= s->new_suspect;
+		}
+	}
+	vmastat_store_unlock();
+}
+
+/* Stores the readings, and says which processes became suspects */
+static void
+add_readings(ProcessSample *samples, int nsamples, const KindReading *readings,
+			 TimestampTz at)
+{
+	LeakRule	rule;
+	bool		new_suspects = false;
+	int			i;
+
+	vmastat_leak_rule(&rule);
+	vmastat_store_lock(true);
+	for (i = 0; i < nsamples; i++)
+	{
+		Incarnation *entry = vmastat_store_find(&samples[i].key);
+		LeakVerdict verdict;
+
+		if (entry == NULL)
+			continue;
+		if (readings[i].taken != 0)
+		{
+			if (entry->kinds_readings++ == 0)
+				entry->kinds_first = readings[i];
+			entry->kinds_last = readings[i];
+			entry->kinds_owned = vmastat_owned(&samples[i].status);
+		}
+		if (samples[i].new_suspect && entry->suspect_since == 0)
+		{
+			entry->suspect_since = at;
+			vmastat_leak_verdict(&entry->series, &rule, &verdict);
+			log_new_suspect(entry, &verdict);
+			new_suspects = true;
+		}
+	}
+	/* the evidence is kept at once: the OOM killer may be near */
+	vmastat_store_persist_due(at, new_suspects);
+	vmastat_store_unlock();
+}
+
+/*
+ * The suspect of this sample whose memory contexts are due: one named now,
+ * or one grown by a step since its last capture; -1 if none, or if the
+ * last capture in the cluster is too recent.  The caller holds the lock.
+ */
+static int
+capture_candidate(const ProcessSample *samples, int nsamples, TimestampTz at)
+{
+	int			best = -1;
+	int			i;
+
+	for (i = 0; i < nsamples; i++)
+	{
+		Incarnation *entry = vmastat_store_find(&samples[i].key);
+
+		if (entry == NULL || entry->suspect_since == 0 || entry->last_seen != at)
+			continue;
+		if (entry->contexts_captures == 0)
+		{
+			best = i;
+			break;
+		}
+		if (best < 0 && vmastat_owned(&entry->last) >=
+			entry->contexts_last.owned + vmastat_kinds_step(entry->contexts_last.owned))
+			best = i;
+	}
+	if (best >= 0 &&
+		!vmastat_store_capture_due(at, vmastat_leak_contexts_interval * 1000L))
+		return -1;
+	return best;
+}
+
+/*
+ * In the background sampler, captures the memory contexts of at most one
+ * suspect (leak_contexts.c): the server log must never be flooded.
+ */
+static void
+capture_contexts(ProcessSample *samples, int nsamples, TimestampTz at)
+{
+	ContextCapture *capture;
+	Incarnation *entry;
+	int			i;
+
+	if (!vmastat_in_sampler || vmastat_leak_contexts_interval == 0)
+		return;
+	vmastat_store_lock(true);
+	i = capture_candidate(samples, nsamples, at);
+	vmastat_store_unlock();
+	if (i < 0)
+		return;
+	capture = palloc0(sizeof(ContextCapture));
+	if (!vmastat_capture_contexts(samples[i].key.pid, capture))
+		return;
+	capture->taken = at;
+	capture->owned = vmastat_owned(&samples[i].status);
+	vmastat_store_lock(true);
+	entry = vmastat_store_find(&samples[i].key);
+	if (entry != NULL)
+	{
+		if (entry->contexts_captures++ == 0)
+			entry->contexts_first = *capture;
+		entry->contexts_last = *capture;
+	}
+	vmastat_store_unlock();
+}
+
+/*
+ * What a sample does with what it read: the path shared by
+ * vmastat_snapshot() and the test feed.  complete says the samples are of
+ * every server process.
+ */
+static void
+record_samples(ProcessSample *samples, int nsamples, TimestampTz at,
+			   bool complete)
+{
+	KindReading *readings = palloc(Max(nsamples, 1) * sizeof(KindReading));
+
+	add_samples(samples, nsamples, at);
+	read_kinds(samples, nsamples, readings, at);
+	add_readings(samples, nsamples, readings, at);
+	capture_contexts(samples, nsamples, at);
+	if (complete)
+	{
+		vmastat_store_lock(true);
+		vmastat_store_sampled(at);
+		vmastat_store_unlock();
+	}
+	pfree(readings);
+}
+
+/*
+ * Takes one sample of every server process into the store; returns the
+ * number of processes sampled.
+ */
+Datum
+vmastat_snapshot(PG_FUNCTION_ARGS)
+{
+	TimestampTz at = GetCurrentTimestamp();
+	ActivityEntry *activity;
+	int			nactivity;
+	ProcessSample *samples;
+	int			nsamples = 0;
+	int			max_samples = 64;
+	ServerProcessIter iter;
+	ProcHandle	handle;
+	ProcStatus	status;
+	StringInfoData buf;
+
+	vmastat_store_check_available();
+	vmastat_procfs_check_available();
+	activity = load_activity(&nactivity);
+	samples = palloc(max_samples * sizeof(ProcessSample));
+	initStringInfo(&buf);
+	vmastat_process_iter_begin(&iter, NULL, 0);
+	while (vmastat_process_iter_next(&iter, &handle, &buf, &status))
+	{
+		if (nsamples == max_samples)
+		{
+			max_samples *= 2;
+			samples = repalloc(samples, max_samples * sizeof(ProcessSample));
+		}
+		status_sample(&status, &samples[nsamples].status);
+		if (name_process(activity, nactivity, &handle, &buf, &samples[nsamples]))
+			nsamples++;
+		vmastat_procfs_close(&handle);
+	}
+	vmastat_process_iter_end(&iter);
+	/* the iterator goes by PID: the order read_kinds() looks them up in */
+	record_samples(samples, nsamples, at, true);
+	PG_RETURN_INT64(nsamples);
+}
+
+/*
+ * Test-only entry point, not part of the extension's SQL: feeds samples of
+ * one made-up incarnation through the sampler's path, with time
+ * compressed.  A superuser declares it to use it:
+ *
+ * CREATE FUNCTION feed(pid int, start timestamptz, times timestamptz[],
+ *                      owned bigint[], backend_type text) RETURNS void
+ *     AS 'vmastat', 'vmastat_history_feed' LANGUAGE C STRICT;
+ */
+Datum
+vmastat_history_feed(PG_FUNCTION_ARGS)
+{
+	ProcessSample sample;
+	Datum	   *times;
+	Datum	   *owned;
+	bool	   *nulls;
+	int			ntimes;
+	int			nowned;
+	int			i;
+
+	vmastat_store_check_available();
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may feed samples")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TIMESTAMPTZOID,
+					  sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &times, &nulls, &ntimes);
+	for (i = 0; i < ntimes; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("times must not contain NULL")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT8OID,
+					  sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &owned, &nulls, &nowned);
+	for (i = 0; i < nowned; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("owned must not contain NULL")));
+	if (ntimes != nowned)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("times and owned must have the same number of elements")));
+	memset(&sample, 0, sizeof(sample));
+	sample.key.pid = PG_GETARG_INT32(0);
+	sample.key.start = PG_GETARG_TIMESTAMPTZ(1);
+	copy_name(sample.names.backend_type, text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	for (i = 0; i < ntimes; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		sample.status.rss_anon = DatumGetInt64(owned[i]);
+		sample.status.rss = sample.status.rss_anon;
+		record_samples(&sample, 1, DatumGetTimestampTz(times[i]), false);
+	}
+	PG_RETURN_VOID();
+}
