@@ -58,6 +58,9 @@ $node->append_conf(
 autovacuum = off
 shared_buffers = 32MB
 huge_pages = off
+# the leak finder's store; the test takes the samples itself
+shared_preload_libraries = 'vmastat'
+vmastat.sample_interval = 0
 vmastat.leak_min_samples = 3
 vmastat.leak_min_span = 0
 });
