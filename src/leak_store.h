@@ -58,7 +58,7 @@ typedef struct StatusSample
  * A subtree of the memory contexts of a process, as one capture found it:
  * a child of TopMemoryContext with everything below it.
  */
-#define CONTEXT_GROUPS 16
+#define CONTEXT_GROUPS 8
 
 typedef struct ContextGroup
 {
