@@ -320,7 +320,7 @@ add_samples(ProcessSample *samples, int nsamples, TimestampTz at)
 		s->read_kinds = s->new_suspect = false;
 		if (entry == NULL || entry->last_seen != at)
 			continue;
-		s->read_kinds = entry->kinds_readings == 0 ||
+		s->read_kinds = entry->kinds_tried == 0 ||
 			vmastat_owned(&s->status) >=
 			entry->kinds_owned + vmastat_kinds_step(entry->kinds_owned);
 		if (entry->suspect_since == 0)
@@ -351,12 +351,20 @@ add_readings(ProcessSample *samples, int nsamples, const KindReading *readings,
 
 		if (entry == NULL)
 			continue;
+		/*
+		 * An attempt counts even if it read nothing, such as for a process
+		 * that exited meanwhile: the next one waits for the next step.
+		 */
+		if (samples[i].read_kinds)
+		{
+			entry->kinds_tried = at;
+			entry->kinds_owned = vmastat_owned(&samples[i].status);
+		}
 		if (readings[i].taken != 0)
 		{
 			if (entry->kinds_readings++ == 0)
 				entry->kinds_first = readings[i];
 			entry->kinds_last = readings[i];
-			entry->kinds_owned = vmastat_owned(&samples[i].status);
 		}
 		if (samples[i].new_suspect && entry->suspect_since == 0)
 		{

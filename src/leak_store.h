@@ -90,7 +90,8 @@ typedef struct Incarnation
 	TimestampTz suspect_since;	/* when the sampler's rule first named it,
 								 * 0 if never */
 	int64		kinds_readings; /* smaps readings taken */
-	int64		kinds_owned;	/* owned bytes at the last one */
+	TimestampTz kinds_tried;	/* last attempt at one, 0 if none */
+	int64		kinds_owned;	/* owned bytes at that attempt */
 	KindReading kinds_first;
 	KindReading kinds_last;
 	int64		contexts_captures;	/* memory context captures taken */
