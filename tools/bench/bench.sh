@@ -417,7 +417,11 @@ pgbench_run() {
 		>>"$out/pgbench.txt"
 	rm -f "$log".[0-9]*
 }
-samples() { sql -c "SELECT count(DISTINCT sample_time) FROM vmastat_history"; }
+# samples taken so far: those of the postmaster's incarnation (the history's
+# buckets merge, so counting their times would not do)
+samples() {
+	sql -c "SELECT coalesce(max(samples), 0) FROM vmastat_incarnations() WHERE backend_type = 'postmaster' AND alive"
+}
 set_sampler() {
 	local interval=$1 before i
 	before=$(samples)
