@@ -283,7 +283,7 @@ feed_until() {
 				"$work/feed$k.done" >&$((10 + k))
 		done
 		for ((k = 0; k < LEAK_JOBS; k++)); do
-			if ! read -r -t 3600 -u $((20 + k)) line || [ "$line" != done ]; then
+			if ! read -r -t 3600 -u $((20 + k)) line || [ "$line" != "done" ]; then
 				cat "$work/feed$k.out" >&2
 				die "feeder $k failed"
 			fi
@@ -467,7 +467,7 @@ printf 'host: %s CPUs; load average %s before the feed, %s after it, %s at the e
 printf 'feed: %s samples in %s s (%s s of backend CPU, %s sessions): %s us of CPU per sample\n\n' \
 	"$fed_samples" "$feed_seconds" "$feed_cpu" "$LEAK_JOBS" \
 	"$(awk -v c="$feed_cpu" -v n="$fed_samples" 'BEGIN { printf "%.2f", c * 1e6 / n }')"
-printf '%-48s %12s %10s  %s\n' 'query time (median of '"$LEAK_PASSES"', ms)' value rows target
+printf '%-56s %12s %10s  %s\n' 'query time (median of '"$LEAK_PASSES"', ms)' value rows target
 all_stages=("${stages[@]}")
 [ "$LEAK_SESSIONS" -eq 0 ] || all_stages+=(sessions)
 for s in "${all_stages[@]}"; do
@@ -478,33 +478,33 @@ for s in "${all_stages[@]}"; do
 			fast) name="vmastat_backends(fast => true)" t= ;;
 		esac
 		m=$(median_of "$s" "$q")
-		printf '%-48s %12.3f %10s  %s\n' "$name, $(label "$s")" "$m" "$(rows_of "$s" "$q")" \
+		printf '%-56s %12.3f %10s  %s\n' "$name, $(label "$s")" "$m" "$(rows_of "$s" "$q")" \
 			"$([ -n "$t" ] && echo "<= $t ms: $(verdict "$m" "$t")")"
 	done
 done
 for q in leaks top; do
 	r=$(awk -v a="$(median_of "$last" "$q")" -v b="$(median_of "$first" "$q")" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-48s %12s %10s  %s\n' "vmastat_$q $(label "$last") / $(label "$first")" "$r" "" \
+	printf '%-56s %12s %10s  %s\n' "vmastat_$q $(label "$last") / $(label "$first")" "$r" "" \
 		"<= 1.5: $(verdict "$r" 1.5)"
 done
 for s in "${all_stages[@]}"; do
 	lim=$(awk -v f="$(median_of "$s" fast)" 'BEGIN { printf "%.3f", 2 * f + 5 }')
-	printf '%-48s %12.3f %10s  %s\n' "vmastat_top - (2 x fast + 5 ms), $(label "$s")" \
+	printf '%-56s %12.3f %10s  %s\n' "vmastat_top - (2 x fast + 5 ms), $(label "$s")" \
 		"$(awk -v t="$(median_of "$s" top)" -v l="$lim" 'BEGIN { print t - l }')" "" \
 		"<= 0: $(verdict "$(awk -v t="$(median_of "$s" top)" -v l="$lim" 'BEGIN { print t - l }')" 0)"
 done
 
 ph=$(awk -v n="$LEAK_PROCESSES" -v s="$last" 'BEGIN { print n * s / 3600 }')
 day=$(awk -v s="$last" 'BEGIN { print 86400 / s }')
-printf '\n%-48s %12s %12s  %s\n' "storage, $(label "$last") of $LEAK_PROCESSES processes" bytes 'per proc-h' \
+printf '\n%-56s %12s %12s  %s\n' "storage, $(label "$last") of $LEAK_PROCESSES processes" bytes 'per proc-h' \
 	'target (per day of 1000 at 1 s; 1.1: ~1.2 MB + ~1.8 MB per proc-h)'
 srow() {
-	printf '%-48s %12s %12.0f  %s\n' "$1" "$2" "$(awk -v b="$2" -v p="$ph" 'BEGIN { print b / p }')" "$3"
+	printf '%-56s %12s %12.0f  %s\n' "$1" "$2" "$(awk -v b="$2" -v p="$ph" 'BEGIN { print b / p }')" "$3"
 }
 tb=$((bytes_after - bytes_before))
 srow "extension tables and indexes, growth" "$tb" \
 	"<= 200 MB: $(verdict "$(awk -v b="$tb" -v d="$day" -v n="$LEAK_PROCESSES" 'BEGIN { print b * d * 1000 / n }')" 209715200)"
-printf '%-48s %12s\n' "  (before / after)" "$bytes_before / $bytes_after"
+printf '%-56s %12s\n' "  (before / after)" "$bytes_before / $bytes_after"
 srow "WAL written during the feed" "$wal_bytes" \
 	"<= 200 MB: $(verdict "$(awk -v b="$wal_bytes" -v d="$day" -v n="$LEAK_PROCESSES" 'BEGIN { print b * d * 1000 / n }')" 209715200)"
 srow "pg_stat/vmastat.state, suspects ($suspects)" "$state_suspects" ""
@@ -513,16 +513,16 @@ srow "pg_stat/vmastat.state, all $entries entries" "$state_all" "(written at a c
 if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	printf '\nsampler at %s, %s server processes (%s idle sessions), %s s, %s samples\n' \
 		"$LEAK_INTERVAL" "$nprocs" "$LEAK_SESSIONS" "$window" "$samples_taken"
-	printf '%-48s %12s  %s\n' 'sampler CPU, % of one core (schedstat)' "$sampler_pct" \
+	printf '%-56s %12s  %s\n' 'sampler CPU, % of one core (schedstat)' "$sampler_pct" \
 		"<= 1%: $(verdict "$sampler_pct" 1)"
-	printf '%-48s %12s\n' '  (utime+stime from /proc/PID/stat)' "$sampler_pct_stat"
-	printf '%-48s %12s  %s\n' 'WAL written meanwhile, bytes' "$sampler_wal" '(the whole cluster)'
-	printf '%-48s %12s  %s\n' 'floor: status of the same processes, % of a core' "$floor_pct" \
+	printf '%-56s %12s\n' '  (utime+stime from /proc/PID/stat)' "$sampler_pct_stat"
+	printf '%-56s %12s  %s\n' 'WAL written meanwhile, bytes' "$sampler_wal" '(the whole cluster)'
+	printf '%-56s %12s  %s\n' 'floor: status of the same processes, % of a core' "$floor_pct" \
 		"($floor_us us of CPU per process)"
-	printf '%-48s %12s  %s\n' '  opened via /proc/PID as vmastat does' "$floor_dirfd_pct" \
+	printf '%-56s %12s  %s\n' '  opened via /proc/PID as vmastat does' "$floor_dirfd_pct" \
 		"($floor_dirfd_us us of CPU per process)"
 	r=$(awk -v a="$sampler_pct" -v b="$floor_pct" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-	printf '%-48s %12s  %s\n' 'sampler / floor' "$r" "about 1.25: $(verdict "$r" 1.25)"
+	printf '%-56s %12s  %s\n' 'sampler / floor' "$r" "about 1.25: $(verdict "$r" 1.25)"
 	if [ -n "$perf_top" ] && [ -s "$perf_top" ]; then
 		printf 'where the sampler'"'"'s time goes (perf, self time, >= 1%%, by DSO, then by symbol):\n'
 		sed 's/^/  /' "$perf_top"
