@@ -148,7 +148,10 @@ matrix:
 # "make bench": vmastat against the kernel floor and against pmap and smem,
 # on a throwaway cluster with many idle sessions; settings come from the
 # environment or the command line (make bench SESSIONS=1000 PASSES=3), see
-# tools/bench/bench.sh.  The programs below are its helpers.
+# tools/bench/bench.sh.  The programs below are its helpers.  Then the leak
+# finder's part on a cluster of its own: query times over fed history,
+# storage, the sampler's CPU (LEAK_PROCESSES=0 skips it), see
+# tools/bench/leak_bench.sh.
 BENCH_CFLAGS = -std=c11 -O2 -Wall -Wextra
 BENCH_PROGRAMS = tools/bench/floor tools/bench/sessions tools/bench/parse_bench \
 	tools/bench/lockprobe
@@ -170,5 +173,6 @@ tools/bench/lockprobe: tools/bench/lockprobe.c
 # BENCH_ARGS=--smoke: the few-second pass that make test runs
 bench: all $(BENCH_PROGRAMS)
 	tools/bench/bench.sh $(BENCH_ARGS)
+	tools/bench/leak_bench.sh $(BENCH_ARGS)
 
 .PHONY: bench
