@@ -14,7 +14,7 @@
 #      LEAK_EVERY leaks (1-4 MB per minute), so vmastat_leaks has rows;
 #   2. storage: the bytes of the extension's tables and indexes before and
 #      after the feed, the WAL written meanwhile, and the size of
-#      $PGDATA/pg_stat/vmastat.state (suspects only, then everything after
+#      $PGDATA/pg_stat_tmp/vmastat.state (suspects only, then everything after
 #      a clean restart);
 #   3. sampler CPU: LEAK_SESSIONS real idle sessions, the sampler at
 #      LEAK_INTERVAL, its CPU time over LEAK_SAMPLER_SECONDS as % of one core,
@@ -342,7 +342,7 @@ load_after_feed=$(cut -d ' ' -f 1-3 /proc/loadavg)
 for ((k = 0; k < LEAK_JOBS; k++)); do eval "exec $((10 + k))>&-"; done
 for p in "${feeders[@]}"; do wait "$p" || true; done
 feeders=()
-state_file=$work/data/pg_stat/vmastat.state
+state_file=$work/data/pg_stat_tmp/vmastat.state
 state_suspects=$(stat -c %s "$state_file" 2>/dev/null || echo 0)
 entries=$(sql -c "SELECT count(*) FROM vmastat_incarnations()")
 suspects=$(sql -c "SELECT count(*) FROM vmastat_leaks")
@@ -507,8 +507,8 @@ srow "extension tables and indexes, growth" "$tb" \
 printf '%-56s %12s\n' "  (before / after)" "$bytes_before / $bytes_after"
 srow "WAL written during the feed" "$wal_bytes" \
 	"<= 200 MB: $(verdict "$(awk -v b="$wal_bytes" -v d="$day" -v n="$LEAK_PROCESSES" 'BEGIN { print b * d * 1000 / n }')" 209715200)"
-srow "pg_stat/vmastat.state, suspects ($suspects)" "$state_suspects" ""
-srow "pg_stat/vmastat.state, all $entries entries" "$state_all" "(written at a clean shutdown; $entries_back read back)"
+srow "pg_stat_tmp/vmastat.state, suspects ($suspects)" "$state_suspects" ""
+srow "pg_stat_tmp/vmastat.state, all $entries entries" "$state_all" "(written at a clean shutdown; $entries_back read back)"
 
 if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	printf '\nsampler at %s, %s server processes (%s idle sessions), %s s, %s samples\n' \
