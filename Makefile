@@ -57,15 +57,15 @@ test/unit/vma_parser_test: test/unit/vma_parser_test.c $(PARSER_SRCS) $(PARSER_H
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/vma_parser_test.c $(PARSER_SRCS)
 
 # The parsers of the host and cgroup memory files, also plain C
-test/unit/sys_parser_test: test/unit/sys_parser_test.c src/sys_parser.c src/sys_parser.h
+test/unit/sys_parser_test: test/unit/sys_parser_test.c test/unit/unit_check.h src/sys_parser.c src/sys_parser.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/sys_parser_test.c src/sys_parser.c
 
 # The leak model, plain C as well, fed with simulated sessions
 LEAK_TEST_SRCS = test/unit/leak_model_test.c test/unit/leak_sim.c src/leak_model.c
-test/unit/leak_model_test: $(LEAK_TEST_SRCS) test/unit/leak_sim.h src/leak_model.h
+test/unit/leak_model_test: $(LEAK_TEST_SRCS) test/unit/leak_sim.h test/unit/unit_check.h src/leak_model.h
 	$(CC) $(UNIT_CFLAGS) -o $@ $(LEAK_TEST_SRCS) -lm
 # The parser of memory context dumps in the server log, plain C too
-test/unit/memctx_parser_test: test/unit/memctx_parser_test.c src/memctx_parser.c src/memctx_parser.h
+test/unit/memctx_parser_test: test/unit/memctx_parser_test.c test/unit/unit_check.h src/memctx_parser.c src/memctx_parser.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/memctx_parser_test.c src/memctx_parser.c
 
 # The kernel guarantee procfs.c relies on for reused PIDs; needs root,

@@ -24,22 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	n_passed;
-static int	n_failed;
-
-static void
-check(int ok, int line, const char *what)
-{
-	if (ok)
-		n_passed++;
-	else
-	{
-		n_failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
-
-#define CHECK(cond) check((cond), __LINE__, #cond)
+#include "unit_check.h"
 
 /* Every sample the series accepted, for the checks of its buckets */
 typedef struct Samples
@@ -674,6 +659,5 @@ main(int argc, char **argv)
 	test_conditions();
 	test_steps();
 	test_sessions(table);
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return unit_report();
 }

@@ -27,22 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	n_passed;
-static int	n_failed;
-
-static void
-check(int ok, int line, const char *what)
-{
-	if (ok)
-		n_passed++;
-	else
-	{
-		n_failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
-
-#define CHECK(cond) check((cond), __LINE__, #cond)
+#include "unit_check.h"
 
 /* A parsed dump line, with its texts copied */
 typedef struct Row
@@ -470,6 +455,5 @@ main(int argc, char **argv)
 	test_prefixes();
 	test_csv_json();
 	test_fixtures(argv[1]);
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return unit_report();
 }

@@ -21,22 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	n_passed;
-static int	n_failed;
-
-static void
-check(int ok, int line, const char *what)
-{
-	if (ok)
-		n_passed++;
-	else
-	{
-		n_failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
-
-#define CHECK(cond) check((cond), __LINE__, #cond)
+#include "unit_check.h"
 
 /* an exact-size, unterminated copy; the caller frees it */
 static char *
@@ -250,6 +235,5 @@ main(void)
 	test_truncations("always [madvise] never");
 	test_truncations("4:cpu,memory:/pg\n0::/x");
 	test_truncations("max");
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return unit_report();
 }
