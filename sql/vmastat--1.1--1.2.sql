@@ -761,14 +761,24 @@ SELECT 'cluster'::text AS level, NULL::name AS datname, NULL::name AS usename,
        pg_catalog.sum(p.hugetlb)::bigint AS hugetlb,
        pg_catalog.sum(p.swap_pss)::bigint AS swap_pss,
        pg_catalog.sum(p.uss)::bigint AS uss,
-       pg_catalog.sum(p.owned)::bigint AS owned
+       pg_catalog.sum(p.owned)::bigint AS owned,
+       pg_catalog.sum(p.pss)::double precision OPERATOR(pg_catalog./) b.bytes AS share,
+       b.of AS share_of
 FROM p
+    -- what the cluster may use: its cgroup's limit, else the host's memory
+    CROSS JOIN (
+        SELECT CASE WHEN i.cgroup_limit IS NOT NULL THEN i.cgroup_limit
+                    ELSE i.mem_total END AS bytes,
+               CASE WHEN i.cgroup_limit IS NOT NULL THEN 'cgroup limit'
+                    ELSE 'host memory' END AS of
+        FROM @extschema@.vmastat_system_info() AS i) AS b
+GROUP BY b.bytes, b.of
 UNION ALL
 SELECT 'database'::text, p.datname, NULL::name, NULL::integer,
        pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
        pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
        pg_catalog.sum(p.hugetlb)::bigint, pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
-       pg_catalog.sum(p.owned)::bigint
+       pg_catalog.sum(p.owned)::bigint, NULL::double precision, NULL::text
 FROM p
 GROUP BY p.datname
 UNION ALL
@@ -776,7 +786,7 @@ SELECT 'user'::text, NULL::name, p.usename, NULL::integer,
        pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
        pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
        pg_catalog.sum(p.hugetlb)::bigint, pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
-       pg_catalog.sum(p.owned)::bigint
+       pg_catalog.sum(p.owned)::bigint, NULL::double precision, NULL::text
 FROM p
 GROUP BY p.usename
 UNION ALL
@@ -784,7 +794,7 @@ SELECT 'query'::text, NULL::name, NULL::name, p.leader_pid,
        pg_catalog.count(*), pg_catalog.sum(p.pss)::bigint, pg_catalog.sum(p.pss_anon)::bigint,
        pg_catalog.sum(p.pss_file)::bigint, pg_catalog.sum(p.pss_shmem)::bigint,
        pg_catalog.sum(p.hugetlb)::bigint, pg_catalog.sum(p.swap_pss)::bigint, pg_catalog.sum(p.uss)::bigint,
-       pg_catalog.sum(p.owned)::bigint
+       pg_catalog.sum(p.owned)::bigint, NULL::double precision, NULL::text
 FROM p
 GROUP BY p.leader_pid;
 
@@ -803,6 +813,8 @@ COMMENT ON COLUMN @extschema@.vmastat_totals.hugetlb IS 'huge pages of shared me
 COMMENT ON COLUMN @extschema@.vmastat_totals.swap_pss IS 'proportional share of swapped-out bytes';
 COMMENT ON COLUMN @extschema@.vmastat_totals.uss IS 'unique set size in bytes: pages mapped by one process only';
 COMMENT ON COLUMN @extschema@.vmastat_totals.owned IS 'rss_anon + swap in bytes; counts copy-on-write pages once per process, so it does not add up across processes';
+COMMENT ON COLUMN @extschema@.vmastat_totals.share IS 'for the cluster row, pss as a fraction of what the cluster may use (share_of); NULL in the other rows';
+COMMENT ON COLUMN @extschema@.vmastat_totals.share_of IS 'for the cluster row, what share is a fraction of: the memory cgroup''s limit (cgroup limit), or without one the host''s MemTotal (host memory)';
 
 REVOKE ALL ON @extschema@.vmastat_oom FROM PUBLIC;
 REVOKE ALL ON @extschema@.vmastat_totals FROM PUBLIC;

@@ -151,6 +151,9 @@ check_between 'cgroup_file against total_cache' "$b_file" "$file" "$a_file" $((1
 check_between 'cgroup_shmem against total_shmem' "$b_shmem" "$shmem" "$a_shmem" $((16 * MiB))
 check_between 'cgroup_oom_kills against oom_kill' "$b_kills" "$kills" "$a_kills" 0
 check 'cgroup_under_oom' f "$under_oom"
+# the cluster row of vmastat_totals is a share of the cgroup's limit
+check 'vmastat_totals: the cluster uses a share of the cgroup limit' 'cgroup limit|t' \
+	"$(sql "SELECT share_of, abs(share - pss::float8 / $limit) < 1e-9 FROM vmastat_totals WHERE level = 'cluster'")"
 # inactive page cache is not counted as used
 if [ "$((limit - a_usage + a_inactive))" -lt "$mem_available" ]; then
 	check 'the cgroup binds the headroom' cgroup "$headroom_by"

@@ -186,6 +186,25 @@ my ($cluster_processes) = split /\|/, $level{cluster};
 my ($postmaster) = split /\n/, slurp_file($node->data_dir . '/postmaster.pid');
 my @children = split ' ', slurp_file("/proc/$postmaster/task/$postmaster/children");
 is($cluster_processes, @children + 1, 'the cluster row counts the postmaster and its children');
+# the cluster row's share: its pss over the cgroup's limit (070 checks it
+# against the cgroup's files), else over the host's MemTotal
+my ($pss, $share, $share_of) = split /\|/, $reader->query_safe(
+	q{SELECT pss, share, share_of FROM vmastat_totals WHERE level = 'cluster'});
+my ($limit) = $reader->query_safe('SELECT coalesce(cgroup_limit, 0) FROM vmastat_system');
+my ($mem_total) = slurp_file('/proc/meminfo') =~ /^MemTotal:\s+(\d+) kB/m;
+if ($limit > 0)
+{
+	is($share_of, 'cgroup limit', 'with a cgroup limit the share is of it');
+	cmp_ok(abs($share - $pss / $limit), '<', 1e-9, 'share = pss / the cgroup limit');
+}
+else
+{
+	is($share_of, 'host memory', 'without a cgroup limit the share is of the host memory');
+	cmp_ok(abs($share - $pss / ($mem_total * 1024)), '<', 1e-9, 'share = pss / MemTotal');
+}
+is( $reader->query_safe(
+		q{SELECT count(*) FROM vmastat_totals WHERE level <> 'cluster' AND (share IS NOT NULL OR share_of IS NOT NULL)}),
+	0, 'only the cluster row has a share');
 $reader->quit;
 my ($query_rows) = split /\|/, $totals =~ /^query\|(\d+)/m ? $1 : '';
 is($query_rows, $cluster_processes,
