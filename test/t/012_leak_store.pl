@@ -99,34 +99,37 @@ $quiet->query_safe('SELECT vmastat_test_leak(65536)') for 1 .. 2;
 $node->poll_query_until('postgres',
 	"SELECT count(*) > 0 FROM vmastat_leak_kinds WHERE pid = $quiet_pid")
   or die 'no baseline reading of a new process';
-# then the last reading, once no new one came for a second
-my $first = '';
-for (1 .. 30)
-{
-	my $last = $node->safe_psql('postgres',
-		"SELECT max(last_time) FROM vmastat_leak_kinds WHERE pid = $quiet_pid");
-	last if $last eq $first;
-	$first = $last;
-	sleep(1);
-}
-my $owned = $node->safe_psql('postgres',
-	"SELECT anon_last FROM vmastat_growth WHERE pid = $quiet_pid AND alive");
 
-# 700 kB is below the step of 1 MB, but above 10% of what this backend owns
-cmp_ok($owned, '<', 7 * 1024 * 1024, 'the backend owns less than 7 MB');
-$quiet->query_safe('SELECT vmastat_test_leak(700 * 1024)');
-sleep(1.5);
-is( $node->safe_psql('postgres',
-		"SELECT max(last_time) FROM vmastat_leak_kinds WHERE pid = $quiet_pid"),
-	$first,
-	'growth below the step takes no new reading');
-$quiet->query_safe('SELECT vmastat_test_leak(500 * 1024)');
-$node->poll_query_until('postgres',
-	"SELECT max(last_time) > '$first' FROM vmastat_leak_kinds WHERE pid = $quiet_pid")
-  or die 'growth past the step takes no reading';
+sub last_reading
+{
+	return $node->safe_psql('postgres',
+		"SELECT max(last_time) FROM vmastat_leak_kinds WHERE pid = $quiet_pid");
+}
+
+# 1.2 MB is past the step whatever the warm-up added since the first
+# reading; the new reading is where the next step is measured from
+my $first = last_reading();
+$quiet->query_safe('SELECT vmastat_test_leak(1200 * 1024)');
+ok( $node->poll_query_until('postgres',
+		"SELECT max(last_time) > '$first' FROM vmastat_leak_kinds WHERE pid = $quiet_pid"),
+	'growth past the step takes a new reading');
+my $stepped = last_reading();
 my $anon = $node->safe_psql('postgres',
 	"SELECT sum(anonymous_delta + swap_delta) FROM vmastat_leak_kinds WHERE pid = $quiet_pid");
 cmp_ok($anon, '>=', 1200 * 1024 - 64 * 1024, 'the new reading holds the growth');
+
+# 600 kB is below the step of 1 MB, but above 10% of what this backend owns
+my $owned = $node->safe_psql('postgres',
+	"SELECT anon_last FROM vmastat_growth WHERE pid = $quiet_pid AND alive");
+note("owned: $owned bytes");
+cmp_ok($owned, '<', 6 * 1024 * 1024, 'the backend owns less than 6 MB');
+$quiet->query_safe('SELECT vmastat_test_leak(600 * 1024)');
+sleep(1.5);
+is(last_reading(), $stepped, 'growth below the step takes no new reading');
+$quiet->query_safe('SELECT vmastat_test_leak(500 * 1024)');
+ok( $node->poll_query_until('postgres',
+		"SELECT max(last_time) > '$stepped' FROM vmastat_leak_kinds WHERE pid = $quiet_pid"),
+	'growth adding up past the step takes a new reading');
 $quiet->quit;
 
 # ---- Forgetting exited processes after vmastat.history_keep ----
