@@ -355,6 +355,7 @@ entries_back=$(sql -c "SELECT count(*) FROM vmastat_incarnations() WHERE before_
 # 3: the sampler with real idle sessions, next to the status-read floor
 #
 sampler_pct=- floor_pct=- floor_dirfd_pct=- samples_taken=- nprocs=- floor_us=- perf_top=
+faults_per_sample=-
 if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	# the fed incarnations stay: the store then holds them and the real
 	# sessions, as a busy server's would
@@ -386,19 +387,23 @@ if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	{ echo "$pm"; tr ' ' '\n' <"/proc/$pm/task/$pm/children" | grep .; } >"$work/pids.txt"
 	nprocs=$(wc -l <"$work/pids.txt")
 	stat_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+	minor_faults() { awk '{ print $10 }' "/proc/$1/stat"; }
 	sched_ns() { cut -d ' ' -f 1 "/proc/$1/schedstat"; }
 	n0=$(pm_samples)
 	l0=$(sql -c "SELECT pg_current_wal_lsn()")
 	k0=$(stat_ticks "$sampler")
+	f0=$(minor_faults "$sampler")
 	c0=$(sched_ns "$sampler")
 	w0=$EPOCHREALTIME
 	sleep "$LEAK_SAMPLER_SECONDS"
 	c1=$(sched_ns "$sampler")
 	k1=$(stat_ticks "$sampler")
+	f1=$(minor_faults "$sampler")
 	w1=$EPOCHREALTIME
 	n1=$(pm_samples)
 	sampler_wal=$(sql -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$l0')::bigint")
 	samples_taken=$((n1 - n0))
+	faults_per_sample=$(awk -v a="$f0" -v b="$f1" -v n="$samples_taken" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print "-" }')
 	hz=$(getconf CLK_TCK)
 	window=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.3f", b - a }')
 	sampler_pct=$(awk -v a="$c0" -v b="$c1" -v w="$window" 'BEGIN { printf "%.3f", (b - a) / 1e9 / w * 100 }')
@@ -516,6 +521,7 @@ if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	printf '%-56s %12s  %s\n' 'sampler CPU, % of one core (schedstat)' "$sampler_pct" \
 		"<= 1%: $(verdict "$sampler_pct" 1)"
 	printf '%-56s %12s\n' '  (utime+stime from /proc/PID/stat)' "$sampler_pct_stat"
+	printf '%-56s %12s\n' '  minor page faults per sample' "$faults_per_sample"
 	printf '%-56s %12s  %s\n' 'WAL written meanwhile, bytes' "$sampler_wal" '(the whole cluster)'
 	printf '%-56s %12s  %s\n' 'floor: status of the same processes, % of a core' "$floor_pct" \
 		"($floor_us us of CPU per process)"
