@@ -9,6 +9,7 @@ OBJS = \
 	src/launcher.o \
 	src/leak_contexts.o \
 	src/leak_model.o \
+	src/leak_names.o \
 	src/leak_sample.o \
 	src/leak_store.o \
 	src/leak_views.o \

@@ -392,7 +392,7 @@ COMMENT ON COLUMN @extschema@.vmastat_growth.backend_start IS 'start of the proc
 COMMENT ON COLUMN @extschema@.vmastat_growth.backend_type IS 'backend type at the last sample';
 COMMENT ON COLUMN @extschema@.vmastat_growth.datname IS 'database at the last sample';
 COMMENT ON COLUMN @extschema@.vmastat_growth.usename IS 'user at the last sample';
-COMMENT ON COLUMN @extschema@.vmastat_growth.application_name IS 'application name at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_growth.application_name IS 'application name at the last sample, as pg_stat_activity showed it at most 10 s before';
 COMMENT ON COLUMN @extschema@.vmastat_growth.samples IS 'number of samples';
 COMMENT ON COLUMN @extschema@.vmastat_growth.first_seen IS 'time of the first sample';
 COMMENT ON COLUMN @extschema@.vmastat_growth.last_seen IS 'time of the last sample';
@@ -471,7 +471,7 @@ COMMENT ON COLUMN @extschema@.vmastat_leaks.backend_start IS 'start of the proce
 COMMENT ON COLUMN @extschema@.vmastat_leaks.backend_type IS 'backend type at the last sample';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.datname IS 'database at the last sample';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.usename IS 'user at the last sample';
-COMMENT ON COLUMN @extschema@.vmastat_leaks.application_name IS 'application name at the last sample';
+COMMENT ON COLUMN @extschema@.vmastat_leaks.application_name IS 'application name at the last sample, as pg_stat_activity showed it at most 10 s before';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.alive IS 'whether this incarnation of the process is still running';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.state IS 'current state from pg_stat_activity (NULL once the process exited)';
 COMMENT ON COLUMN @extschema@.vmastat_leaks.query IS 'current or last query from pg_stat_activity (NULL once the process exited)';

@@ -106,6 +106,22 @@ vmastat_process_iter_begin(ServerProcessIter *iter, const int *wanted, int nwant
 	iter->nwanted = nwanted;
 }
 
+/* The next candidate the walk keeps, or 0 at the end */
+static int
+next_candidate(ServerProcessIter *iter)
+{
+	while (iter->next < iter->npids)
+	{
+		int			pid = iter->pids[iter->next++];
+
+		CHECK_FOR_INTERRUPTS();
+		if (iter->wanted == NULL ||
+			bsearch(&pid, iter->wanted, iter->nwanted, sizeof(int), vmastat_compare_pids) != NULL)
+			return pid;
+	}
+	return 0;
+}
+
 /*
  * Opens the next server process into handle, which the caller closes.
  * Candidates that exited or are no longer server processes are left out
@@ -116,18 +132,33 @@ bool
 vmastat_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
 						 StringInfo buf, ProcStatus *status)
 {
-	while (iter->next < iter->npids)
-	{
-		int			pid = iter->pids[iter->next++];
+	int			pid;
 
-		CHECK_FOR_INTERRUPTS();
-		if (iter->wanted != NULL &&
-			bsearch(&pid, iter->wanted, iter->nwanted, sizeof(int), vmastat_compare_pids) == NULL)
-			continue;
+	while ((pid = next_candidate(iter)) != 0)
+	{
 		if (vmastat_procfs_open_server_process(handle, pid, buf, status))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The same walk for a caller that needs only status: each process's status
+ * is read by its path, without opening its directory (see
+ * vmastat_procfs_read_server_status).  Returns the PID, or 0 at the end.
+ */
+int
+vmastat_process_iter_next_status(ServerProcessIter *iter, StringInfo buf,
+								 ProcStatus *status)
+{
+	int			pid;
+
+	while ((pid = next_candidate(iter)) != 0)
+	{
+		if (vmastat_procfs_read_server_status(pid, buf, status))
+			return pid;
+	}
+	return 0;
 }
 
 void

@@ -30,6 +30,8 @@ extern void vmastat_process_iter_begin(ServerProcessIter *iter,
 									  const int *wanted, int nwanted);
 extern bool vmastat_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,
 									 StringInfo buf, ProcStatus *status);
+extern int	vmastat_process_iter_next_status(ServerProcessIter *iter,
+											 StringInfo buf, ProcStatus *status);
 extern void vmastat_process_iter_end(ServerProcessIter *iter);
 
 #endif							/* VMASTAT_DISCOVERY_H */

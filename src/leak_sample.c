@@ -4,7 +4,8 @@
  *	  Taking a sample for the leak finder: vmastat_snapshot().
  *
  * A sample reads /proc/PID/status of every server process (O(1) each, no
- * page walk), names it from pg_stat_activity's data and adds it to the
+ * page walk, and by its path: nothing else of the process is read), names
+ * it from pg_stat_activity's data (leak_names.c) and adds it to the
  * process's entry in the store (leak_store.c).  smaps is read only for a
  * process seen for the first time (the baseline of its per-kind figures),
  * for one whose owned memory grew by a step since its last per-kind
@@ -23,135 +24,20 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
-#include "compat.h"
 #include "discovery.h"
 #include "guc.h"
 #include "leak_store.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "postmaster/bgworker.h"
 #include "sampler.h"
 #include "scan.h"
-#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(vmastat_snapshot);
 PG_FUNCTION_INFO_V1(vmastat_history_feed);
 
-/* One process in one sample */
-typedef struct ProcessSample
-{
-	IncarnationKey key;
-	IncarnationNames names;
-	StatusSample status;
-	bool		read_kinds;		/* its smaps is to be read */
-	bool		new_suspect;	/* the rule named it for the first time */
-} ProcessSample;
-
-/* pg_stat_activity's data of one PID */
-typedef struct ActivityEntry
-{
-	int			pid;
-	TimestampTz start;
-	IncarnationNames names;
-} ActivityEntry;
-
-static int
-compare_activity_pid(const void *a, const void *b)
-{
-	return vmastat_compare_pids(&((const ActivityEntry *) a)->pid,
-								&((const ActivityEntry *) b)->pid);
-}
-
-/* A name into a fixed buffer; "" for NULL */
-static void
-copy_name(char *dst, const char *src)
-{
-	strlcpy(dst, src ? src : "", NAMEDATALEN);
-}
-
-/*
- * The backend type, start, database, user and application of every PID in
- * this transaction's snapshot of backend statuses, sorted by PID.
- */
-static ActivityEntry *
-load_activity(int *count)
-{
-	int			nbackends = pgstat_fetch_stat_numbackends();
-	ActivityEntry *result = palloc0(Max(nbackends, 1) * sizeof(ActivityEntry));
-	int			n = 0;
-	int			i;
-
-	for (i = 1; i <= nbackends; i++)
-	{
-		LocalPgBackendStatus *local = vmastat_local_beentry(i);
-		PgBackendStatus *be;
-		ActivityEntry *entry = &result[n];
-
-		if (local == NULL || local->backendStatus.st_procpid <= 0)
-			continue;
-		be = &local->backendStatus;
-		entry->pid = be->st_procpid;
-		entry->start = be->st_proc_start_timestamp;
-		copy_name(entry->names.backend_type,
-				  be->st_backendType == B_BG_WORKER ?
-				  GetBackgroundWorkerTypeByPid(be->st_procpid) :
-				  GetBackendTypeDesc(be->st_backendType));
-		if (OidIsValid(be->st_databaseid))
-			copy_name(entry->names.datname, get_database_name(be->st_databaseid));
-		if (OidIsValid(be->st_userid))
-			copy_name(entry->names.usename, GetUserNameFromId(be->st_userid, true));
-		copy_name(entry->names.application_name, be->st_appname);
-		n++;
-	}
-	qsort(result, n, sizeof(ActivityEntry), compare_activity_pid);
-	*count = n;
-	return result;
-}
-
-/*
- * Identifies and names one process.  False for a child that
- * pg_stat_activity does not list yet, such as a backend still
- * authenticating, whose process title holds names from its startup packet:
- * it is sampled once it is listed.  The postmaster and the logger are never
- * listed; they are named here.
- */
-static bool
-name_process(const ActivityEntry *activity, int nactivity, ProcHandle *handle,
-			 StringInfo buf, ProcessSample *sample)
-{
-	ActivityEntry key = {.pid = handle->pid};
-	const ActivityEntry *entry;
-	char	   *type;
-
-	memset(&sample->key, 0, sizeof(sample->key));
-	memset(&sample->names, 0, sizeof(sample->names));
-	sample->key.pid = handle->pid;
-	entry = bsearch(&key, activity, nactivity, sizeof(ActivityEntry),
-					compare_activity_pid);
-	if (entry != NULL)
-	{
-		sample->key.start = entry->start;
-		sample->names = entry->names;
-		return true;
-	}
-	if (handle->pid == PostmasterPid)
-	{
-		sample->key.start = PgStartTime;
-		copy_name(sample->names.backend_type, "postmaster");
-		return true;
-	}
-	type = vmastat_title_backend_type(handle, buf);
-	if (type == NULL || strchr(type, ' ') != NULL || strlen(type) >= NAMEDATALEN)
-		return false;
-	copy_name(sample->names.backend_type, type);
-	return true;
-}
 
 static void
 status_sample(const ProcStatus *status, StatusSample *sample)
@@ -219,31 +105,36 @@ sum_kinds(ProcScan *state, int nvmas, int pid)
 }
 
 /*
- * Reads smaps of the processes of the sample marked read_kinds, into
- * readings (one per sample).  Processes that exited meanwhile get none.
+ * Reads smaps of the processes of the sample marked read_kinds; returns
+ * their readings, one per sample (taken = 0 where none was read, such as
+ * for a process that exited meanwhile), or NULL if none is marked, as in
+ * most samples.
  */
-static void
-read_kinds(ProcessSample *samples, int nsamples, KindReading *readings,
-		   TimestampTz taken)
+static KindReading *
+read_kinds(ProcessSample *samples, int nsamples, TimestampTz taken)
 {
-	KindsScan	scan = {samples, nsamples, readings, taken};
+	KindsScan	scan = {samples, nsamples, NULL, taken};
 	ProcScan	state;
-	int		   *wanted = palloc(Max(nsamples, 1) * sizeof(int));
+	int		   *wanted;
 	int			nwanted = 0;
 	int			i;
 
 	for (i = 0; i < nsamples; i++)
-	{
-		readings[i].taken = 0;
+		nwanted += samples[i].read_kinds;
+	if (nwanted == 0)
+		return NULL;
+	wanted = palloc(nwanted * sizeof(int));
+	nwanted = 0;
+	for (i = 0; i < nsamples; i++)
 		if (samples[i].read_kinds)
 			wanted[nwanted++] = samples[i].key.pid;
-	}
-	if (nwanted == 0)
-		return;
+	scan.readings = palloc0(nsamples * sizeof(KindReading));
 	vmastat_scan_init(&state);
 	state.callback_arg = &scan;
 	vmastat_scan_cluster(&state, wanted, nwanted, sum_kinds);
 	vmastat_scan_end(&state);
+	pfree(wanted);
+	return scan.readings;
 }
 
 /*
@@ -317,7 +208,7 @@ add_samples(ProcessSample *samples, int nsamples, TimestampTz at)
 												  &s->status);
 		LeakVerdict verdict;
 
-		s->read_kinds = s->new_suspect = false;
+		s->read_kinds = s->new_suspect = s->suspect = false;
 		if (entry == NULL || entry->last_seen != at)
 			continue;
 		s->read_kinds = entry->kinds_tried == 0 ||
@@ -329,11 +220,15 @@ add_samples(ProcessSample *samples, int nsamples, TimestampTz at)
 			s->new_suspect = verdict.reason == LEAK_SUSPECT;
 			s->read_kinds |= s->new_suspect;
 		}
+		s->suspect = entry->suspect_since != 0 || s->new_suspect;
 	}
 	vmastat_store_unlock();
 }
 
-/* Stores the readings, and says which processes became suspects */
+/*
+ * Stores the readings (one per sample, or NULL if none was read), and says
+ * which processes became suspects.
+ */
 static void
 add_readings(ProcessSample *samples, int nsamples, const KindReading *readings,
 			 TimestampTz at)
@@ -346,9 +241,12 @@ add_readings(ProcessSample *samples, int nsamples, const KindReading *readings,
 	vmastat_store_lock(true);
 	for (i = 0; i < nsamples; i++)
 	{
-		Incarnation *entry = vmastat_store_find(&samples[i].key);
+		Incarnation *entry;
 		LeakVerdict verdict;
 
+		if (!samples[i].read_kinds && !samples[i].new_suspect)
+			continue;
+		entry = vmastat_store_find(&samples[i].key);
 		if (entry == NULL)
 			continue;
 		/*
@@ -360,7 +258,7 @@ add_readings(ProcessSample *samples, int nsamples, const KindReading *readings,
 			entry->kinds_tried = at;
 			entry->kinds_owned = vmastat_owned(&samples[i].status);
 		}
-		if (readings[i].taken != 0)
+		if (readings != NULL && readings[i].taken != 0)
 		{
 			if (entry->kinds_readings++ == 0)
 				entry->kinds_first = readings[i];
@@ -392,8 +290,11 @@ capture_candidate(const ProcessSample *samples, int nsamples, TimestampTz at)
 
 	for (i = 0; i < nsamples; i++)
 	{
-		Incarnation *entry = vmastat_store_find(&samples[i].key);
+		Incarnation *entry;
 
+		if (!samples[i].suspect)
+			continue;
+		entry = vmastat_store_find(&samples[i].key);
 		if (entry == NULL || entry->suspect_since == 0 || entry->last_seen != at)
 			continue;
 		if (entry->contexts_captures == 0)
@@ -454,10 +355,10 @@ static void
 record_samples(ProcessSample *samples, int nsamples, TimestampTz at,
 			   bool complete)
 {
-	KindReading *readings = palloc(Max(nsamples, 1) * sizeof(KindReading));
+	KindReading *readings;
 
 	add_samples(samples, nsamples, at);
-	read_kinds(samples, nsamples, readings, at);
+	readings = read_kinds(samples, nsamples, at);
 	add_readings(samples, nsamples, readings, at);
 	capture_contexts(samples, nsamples, at);
 	if (complete)
@@ -466,7 +367,8 @@ record_samples(ProcessSample *samples, int nsamples, TimestampTz at,
 		vmastat_store_sampled(at);
 		vmastat_store_unlock();
 	}
-	pfree(readings);
+	if (readings != NULL)
+		pfree(readings);
 }
 
 /*
@@ -477,36 +379,33 @@ Datum
 vmastat_snapshot(PG_FUNCTION_ARGS)
 {
 	TimestampTz at = GetCurrentTimestamp();
-	ActivityEntry *activity;
-	int			nactivity;
 	ProcessSample *samples;
 	int			nsamples = 0;
 	int			max_samples = 64;
 	ServerProcessIter iter;
-	ProcHandle	handle;
+	int			pid;
 	ProcStatus	status;
 	StringInfoData buf;
 
 	vmastat_store_check_available();
 	vmastat_procfs_check_available();
-	activity = load_activity(&nactivity);
 	samples = palloc(max_samples * sizeof(ProcessSample));
 	initStringInfo(&buf);
 	vmastat_process_iter_begin(&iter, NULL, 0);
-	while (vmastat_process_iter_next(&iter, &handle, &buf, &status))
+	while ((pid = vmastat_process_iter_next_status(&iter, &buf, &status)) != 0)
 	{
 		if (nsamples == max_samples)
 		{
 			max_samples *= 2;
 			samples = repalloc(samples, max_samples * sizeof(ProcessSample));
 		}
+		samples[nsamples].key.pid = pid;
 		status_sample(&status, &samples[nsamples].status);
-		if (name_process(activity, nactivity, &handle, &buf, &samples[nsamples]))
-			nsamples++;
-		vmastat_procfs_close(&handle);
+		nsamples++;
 	}
 	vmastat_process_iter_end(&iter);
 	/* the iterator goes by PID: the order read_kinds() looks them up in */
+	nsamples = vmastat_name_samples(samples, nsamples, &buf, at);
 	record_samples(samples, nsamples, at, true);
 	PG_RETURN_INT64(nsamples);
 }
@@ -559,7 +458,8 @@ vmastat_history_feed(PG_FUNCTION_ARGS)
 	memset(&sample, 0, sizeof(sample));
 	sample.key.pid = PG_GETARG_INT32(0);
 	sample.key.start = PG_GETARG_TIMESTAMPTZ(1);
-	copy_name(sample.names.backend_type, text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	strlcpy(sample.names.backend_type, text_to_cstring(PG_GETARG_TEXT_PP(4)),
+			NAMEDATALEN);
 	for (i = 0; i < ntimes; i++)
 	{
 		CHECK_FOR_INTERRUPTS();

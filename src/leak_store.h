@@ -12,6 +12,7 @@
 #define VMASTAT_LEAK_STORE_H
 
 #include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
 #include "leak_model.h"
 #include "vma_kind.h"
 
@@ -53,6 +54,17 @@ typedef struct StatusSample
 	int64		swap;
 	int64		writeable_private;
 } StatusSample;
+
+/* One process in one sample */
+typedef struct ProcessSample
+{
+	IncarnationKey key;
+	IncarnationNames names;
+	StatusSample status;
+	bool		read_kinds;		/* its smaps is to be read */
+	bool		new_suspect;	/* the rule named it for the first time */
+	bool		suspect;		/* named now or before */
+} ProcessSample;
 
 /*
  * A subtree of the memory contexts of a process, as one capture found it:
@@ -127,6 +139,10 @@ extern Incarnation *vmastat_store_copy(int *count, TimestampTz *last_sample,
 
 /* The step of owned growth after which the kinds are read again */
 extern int64 vmastat_kinds_step(int64 owned_at_last_reading);
+
+/* leak_names.c */
+extern int	vmastat_name_samples(ProcessSample *samples, int nsamples,
+								 StringInfo buf, TimestampTz now);
 
 /* leak_contexts.c */
 extern bool vmastat_capture_contexts(int pid, ContextCapture *capture);

@@ -131,15 +131,17 @@ vmastat_procfs_close(ProcHandle *handle)
 	handle->dirfd = -1;
 }
 
+/*
+ * Reads the file at path whole into buf: /proc/PID/name, the name given for
+ * messages.
+ */
 static bool
-read_file(ProcHandle *handle, const char *name, StringInfo buf, bool foreign_ok)
+read_path(const char *path, int pid, const char *name, StringInfo buf,
+		  bool foreign_ok)
 {
-	char		path[MAXPGPATH];
 	int			fd;
 	int			save_errno;
 
-	/* the open goes through the directory handle, see ProcHandle */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", handle->dirfd, name);
 	resetStringInfo(buf);
 	fd = OpenTransientFile(path, O_RDONLY);
 	if (fd < 0)
@@ -150,7 +152,7 @@ read_file(ProcHandle *handle, const char *name, StringInfo buf, bool foreign_ok)
 		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", vmastat_procfs_path(handle, name)),
+				 errmsg("could not open file \"%s/%d/%s\": %m", vmastat_proc_root, pid, name),
 				 errhint("%s", procfs_hint)));
 	}
 
@@ -173,7 +175,7 @@ read_file(ProcHandle *handle, const char *name, StringInfo buf, bool foreign_ok)
 			errno = save_errno;
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", vmastat_procfs_path(handle, name)),
+					 errmsg("could not read file \"%s/%d/%s\": %m", vmastat_proc_root, pid, name),
 					 errhint("%s", procfs_hint)));
 		}
 		if (nread == 0)
@@ -183,6 +185,16 @@ read_file(ProcHandle *handle, const char *name, StringInfo buf, bool foreign_ok)
 	buf->data[buf->len] = '\0';
 	CloseTransientFile(fd);
 	return true;
+}
+
+static bool
+read_file(ProcHandle *handle, const char *name, StringInfo buf, bool foreign_ok)
+{
+	char		path[MAXPGPATH];
+
+	/* the open goes through the directory handle, see ProcHandle */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", handle->dirfd, name);
+	return read_path(path, handle->pid, name, buf, foreign_ok);
 }
 
 /*
@@ -224,20 +236,30 @@ vmastat_procfs_read_int(ProcHandle *handle, const char *name, StringInfo buf,
 	return true;
 }
 
+/*
+ * Parses the status text in buf; false if the process no longer has an
+ * address space (VmRSS is printed only while it has) or its parent is
+ * unknown.
+ */
 static bool
-read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status, bool foreign_ok)
+parse_status(int pid, StringInfo buf, ProcStatus *status)
 {
 	const char *error;
 	size_t		line_number;
 
-	if (!read_file(handle, "status", buf, foreign_ok))
-		return false;
 	if (!vmastat_status_parse(buf->data, buf->len, status, &error, &line_number))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("could not parse file \"%s\"", vmastat_procfs_path(handle, "status")),
+				 errmsg("could not parse file \"%s/%d/status\"", vmastat_proc_root, pid),
 				 errdetail("Line %zu: %s.", line_number, error)));
 	return STATUS_HAS(status, STATUS_VM_RSS) && STATUS_HAS(status, STATUS_PPID);
+}
+
+static bool
+read_status(ProcHandle *handle, StringInfo buf, ProcStatus *status, bool foreign_ok)
+{
+	return read_file(handle, "status", buf, foreign_ok) &&
+		parse_status(handle->pid, buf, status);
 }
 
 /*
@@ -285,6 +307,27 @@ vmastat_procfs_open_server_process(ProcHandle *handle, int pid, StringInfo buf,
 		return true;
 	vmastat_procfs_close(handle);
 	return false;
+}
+
+/*
+ * Reads /proc/PID/status by its path, without a directory handle, for a
+ * caller that needs no other file of the process (the leak finder's
+ * sampler): one open file is one process, so the parent it names and the
+ * counters are of the same process even if the PID is reused meanwhile.
+ * Returns false if the PID is no longer a server process of this cluster
+ * or has no address space.
+ */
+bool
+vmastat_procfs_read_server_status(int pid, StringInfo buf, ProcStatus *status)
+{
+	char		path[MAXPGPATH];
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%d/status", vmastat_proc_root, pid);
+	return read_path(path, pid, "status", buf, pid != PostmasterPid && pid != MyProcPid) &&
+		parse_status(pid, buf, status) &&
+		vmastat_procfs_is_server_process(status, pid);
 }
 
 /*

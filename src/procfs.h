@@ -38,6 +38,8 @@ extern bool vmastat_procfs_has_smaps_rollup(void);
 extern bool vmastat_procfs_is_server_process(const ProcStatus *status, int pid);
 extern bool vmastat_procfs_open_server_process(ProcHandle *handle, int pid,
 									   StringInfo buf, ProcStatus *status);
+extern bool vmastat_procfs_read_server_status(int pid, StringInfo buf,
+											  ProcStatus *status);
 extern int *vmastat_procfs_postmaster_children(int *nchildren);
 
 #endif							/* VMASTAT_PROCFS_H */
