@@ -265,6 +265,15 @@ recent_slope(const BaselinePoints *p, double window)
 	return isfinite(slope) ? slope : 0;
 }
 
+/* Bytes per second as bytes per minute; 0 where that overflows */
+static double
+per_minute(double per_second)
+{
+	double		rate = per_second * 60;
+
+	return isfinite(rate) ? rate : 0;
+}
+
 /*
  * The verdict on a series.  Every figure is filled in whatever the reason,
  * so that a caller can show how close a process came to each threshold.
@@ -297,9 +306,9 @@ vmastat_leak_verdict(const LeakSeries *series, const LeakRule *rule,
 		verdict->baseline_last = p.y[p.n - 1];
 	}
 	fit_line(&p, &slope, &verdict->r2);
-	verdict->rate = slope * 60;
+	verdict->rate = per_minute(slope);
 	window = fmax(rule->min_span, verdict->span / 4);
-	verdict->recent_rate = recent_slope(&p, window) * 60;
+	verdict->recent_rate = per_minute(recent_slope(&p, window));
 	growth = (double) verdict->baseline_last -
 		(double) verdict->baseline_first;
 

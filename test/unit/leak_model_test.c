@@ -372,6 +372,19 @@ test_extremes(void)
 	vmastat_leak_verdict(&series, &zero, &v);
 	CHECK(verdict_finite(&v));
 
+	/*
+	 * A slope that a double holds per second but not per minute (found by
+	 * fuzzing): the last two points of the baseline 5.4e-299 s and 4.9 GB
+	 * apart, the newest bucket later.  The per-minute rates are 0, not
+	 * infinite.
+	 */
+	vmastat_leak_series_init(&series);
+	vmastat_leak_series_add(&series, 0, 0);
+	vmastat_leak_series_add(&series, 5.4e-299, 4949278816);
+	vmastat_leak_series_add(&series, 4032.25, INT64_MAX / 2);
+	vmastat_leak_verdict(&series, &zero, &v);
+	CHECK(verdict_finite(&v));
+
 	/* reasons have names */
 	CHECK(strcmp(vmastat_leak_reason_name(LEAK_SUSPECT), "suspect") == 0);
 	CHECK(strcmp(vmastat_leak_reason_name(LEAK_STOPPED), "stopped") == 0);
