@@ -206,13 +206,14 @@ is( $node->safe_psql('vmdb',
 my $version = $node->safe_psql('postgres', "SELECT current_setting('server_version_num')::int");
 my @fatal_settings = ("exit_on_error = on", "statement_timeout = '1ms'");
 push @fatal_settings, "transaction_timeout = '1ms'" if $version >= 170000;
+# the test's own sessions in vmdb keep the defaults, from the first ALTER
+# on: with statement_timeout = '1ms' set, a busy machine cancels the next
+local $ENV{PGOPTIONS} = '-c exit_on_error=off -c statement_timeout=0'
+  . ($version >= 170000 ? ' -c transaction_timeout=0' : '');
 foreach my $setting (@fatal_settings)
 {
 	$node->safe_psql('vmdb', "ALTER DATABASE vmdb SET $setting", extra_params => [ '-U', 'dbowner' ]);
 }
-# the test's own sessions in vmdb keep the defaults
-local $ENV{PGOPTIONS} = '-c exit_on_error=off -c statement_timeout=0'
-  . ($version >= 170000 ? ' -c transaction_timeout=0' : '');
 my $sampler_pid = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'vmastat sampler'");
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($sampler_pid)");
