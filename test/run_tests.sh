@@ -41,6 +41,21 @@ run_cluster_tests() {
 	if [ $status -ne 0 ] && [ -f regression.diffs ]; then
 		cat regression.diffs
 	fi
+	# the logs of failed TAP tests go with the copy of the tree: show them
+	if [ $status -ne 0 ]; then
+		local log test node_log
+		for log in tmp_check/log/regress_log_*; do
+			[ -f "$log" ] && grep -qE '^not ok|Looks like your test (exited|died)' "$log" || continue
+			test=${log#tmp_check/log/regress_log_}
+			echo "======== $log (end)"
+			tail -n 80 "$log"
+			for node_log in tmp_check/log/"$test"_*.log; do
+				[ -f "$node_log" ] || continue
+				echo "======== $node_log (end)"
+				tail -n 40 "$node_log"
+			done
+		done
+	fi
 	return $status
 }
 
