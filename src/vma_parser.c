@@ -560,6 +560,46 @@ vmastat_status_parse(const char *text, size_t len, ProcStatus *status,
 }
 
 bool
+vmastat_statm_parse(const char *text, size_t len, ProcStatm *statm,
+					const char **error)
+{
+	const char *p = text;
+	const char *end = text + len;
+	uint64_t	pages[7];			/* the last two, lib and dt, are always 0 */
+	int			i;
+
+	for (i = 0; i < 7; i++)
+	{
+		if (i > 0 && (p >= end || *p++ != ' '))
+		{
+			*error = "expected seven page counts separated by spaces";
+			return false;
+		}
+		if ((p = read_decimal(p, end, STATM_MAX_PAGES, &pages[i])) == NULL)
+		{
+			*error = "invalid page count";
+			return false;
+		}
+	}
+	if (p >= end || *p != '\n' || p + 1 != end)
+	{
+		*error = "expected one line";
+		return false;
+	}
+	if (pages[1] < pages[2])
+	{
+		*error = "fewer resident pages than shared ones";
+		return false;
+	}
+	statm->size = pages[0];
+	statm->resident = pages[1];
+	statm->shared = pages[2];
+	statm->text = pages[3];
+	statm->data = pages[5];
+	return true;
+}
+
+bool
 vmastat_pid_list_parse(const char *text, size_t len, int32_t *pids, size_t max_pids,
 			   size_t *npids)
 {

@@ -101,6 +101,23 @@ typedef struct ProcStatus
 
 #define STATUS_HAS(st, field) (((st)->present & (UINT32_C(1) << (field))) != 0)
 
+/*
+ * The page counts of /proc/PID/statm, cheaper for the kernel to print than
+ * status: resident - shared is status's RssAnon, data its VmData + VmStk.
+ * Counts are below STATM_MAX_PAGES, so that bytes fit in 64 bits with
+ * pages of up to 64 kB.
+ */
+typedef struct ProcStatm
+{
+	uint64_t	size;			/* VmSize */
+	uint64_t	resident;		/* VmRSS */
+	uint64_t	shared;			/* RssFile + RssShmem */
+	uint64_t	text;
+	uint64_t	data;			/* VmData + VmStk */
+} ProcStatm;
+
+#define STATM_MAX_PAGES (UINT64_MAX >> 16)
+
 typedef enum VmaParseResult
 {
 	VMA_PARSE_END = 0,			/* no more VMAs */
@@ -134,6 +151,13 @@ extern VmaParseResult vmastat_parser_next(VmaParser *parser, Vma *vma);
  */
 extern bool vmastat_status_parse(const char *text, size_t len, ProcStatus *status,
 							  const char **error, size_t *line_number);
+
+/*
+ * Parses a statm text: seven page counts separated by single spaces and
+ * ended by a newline.  Returns false, with *error set, for anything else.
+ */
+extern bool vmastat_statm_parse(const char *text, size_t len, ProcStatm *statm,
+								const char **error);
 
 /* Parses the whitespace-separated PID list of /proc/PID/task/TID/children */
 extern bool vmastat_pid_list_parse(const char *text, size_t len,

@@ -311,6 +311,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		nvmas = 0;
 	size_t		calls = 0;
 	ProcStatus	status;
+	ProcStatm	statm;
 	const char *error = NULL;
 	size_t		line_number = 0;
 	int32_t		pids[64];
@@ -357,6 +358,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 		require(error != NULL && line_number >= 1);
+
+	error = NULL;
+	if (vmastat_statm_parse(text, size, &statm, &error))
+		require(statm.resident >= statm.shared && statm.resident <= STATM_MAX_PAGES &&
+				statm.size <= STATM_MAX_PAGES && statm.data <= STATM_MAX_PAGES);
+	else
+		require(error != NULL);
 
 	if (vmastat_pid_list_parse(text, size, pids, 64, &npids))
 	{

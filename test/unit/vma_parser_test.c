@@ -29,11 +29,13 @@
 #include "vma_kind.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KB(n) ((uint64_t) (n) * 1024)
 
@@ -1652,6 +1654,92 @@ test_status(void)
 	free(buf);
 }
 
+/* Reads a small /proc file of this process into buf; its length, or -1 */
+static ssize_t
+read_proc_self(const char *name, char *buf, size_t size)
+{
+	char		path[64];
+	int			fd;
+	ssize_t		n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	n = read(fd, buf, size);
+	close(fd);
+	return n;
+}
+
+static void
+test_statm(void)
+{
+	static const struct
+	{
+		const char *text;
+		bool		ok;
+	}			cases[] = {
+		{"51234 2890 2150 2112 0 9870 0\n", true},
+		{"0 0 0 0 0 0 0\n", true},
+		{"51234 2890 2150 2112 0 9870 0", false},	/* no newline */
+		{"51234 2890 2150 2112 0 9870\n", false},	/* six counts */
+		{"51234 2890 2150 2112 0 9870 0 0\n", false},
+		{"51234  2890 2150 2112 0 9870 0\n", false},
+		{"51234 2890 2150 2112 0 9870 0\n\n", false},
+		{"51234 -2890 2150 2112 0 9870 0\n", false},
+		{"1 2150 2890 1 0 1 0\n", false},	/* resident below shared */
+		{"281474976710656 1 0 1 0 1 0\n", false},	/* 2^48 pages overflow */
+		{"281474976710655 1 0 1 0 1 0\n", true},
+		{"", false},
+	};
+	ProcStatm	statm;
+	const char *error;
+	char		statm_text[256];
+	char		status_text[8192];
+	ssize_t		statm_len;
+	ssize_t		status_len;
+	ProcStatus	st;
+	size_t		line;
+	uint64_t	page = (uint64_t) sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *buf = exact_str(cases[i].text);
+
+		set_context("statm case %zu: \"%s\"", i, cases[i].text);
+		error = NULL;
+		CHECK_EQ(vmastat_statm_parse(buf, strlen(cases[i].text), &statm, &error),
+				 cases[i].ok);
+		CHECK(cases[i].ok || error != NULL);
+		free(buf);
+	}
+	set_context("statm fields");
+	CHECK(vmastat_statm_parse("51234 2890 2150 2112 0 9870 0\n", 30, &statm, &error));
+	CHECK_EQ(statm.size, 51234);
+	CHECK_EQ(statm.resident, 2890);
+	CHECK_EQ(statm.shared, 2150);
+	CHECK_EQ(statm.text, 2112);
+	CHECK_EQ(statm.data, 9870);
+
+	/*
+	 * The kernel's own oracle: this process's statm and status, read one
+	 * right after the other with nothing allocated in between, hold the
+	 * same counters.
+	 */
+	set_context("/proc/self/statm against /proc/self/status");
+	statm_len = read_proc_self("statm", statm_text, sizeof(statm_text));
+	status_len = read_proc_self("status", status_text, sizeof(status_text));
+	CHECK(statm_len > 0 && status_len > 0);
+	if (statm_len <= 0 || status_len <= 0)
+		return;
+	CHECK(vmastat_statm_parse(statm_text, (size_t) statm_len, &statm, &error));
+	CHECK(vmastat_status_parse(status_text, (size_t) status_len, &st, &error, &line));
+	CHECK(STATUS_HAS(&st, STATUS_RSS_ANON) && STATUS_HAS(&st, STATUS_VM_DATA));
+	CHECK_EQ((statm.resident - statm.shared) * page, st.value[STATUS_RSS_ANON]);
+	CHECK_EQ(statm.resident * page, st.value[STATUS_VM_RSS]);
+	CHECK_EQ(statm.data * page, st.value[STATUS_VM_DATA] + st.value[STATUS_VM_STK]);
+	CHECK_EQ(statm.size * page, st.value[STATUS_VM_SIZE]);
+}
+
 static void
 test_pid_list(void)
 {
@@ -2199,6 +2287,7 @@ main(int argc, char **argv)
 	test_text_cases();
 	test_values();
 	test_status();
+	test_statm();
 	test_pid_list();
 	test_all_truncations();
 	test_crlf_fixtures();
