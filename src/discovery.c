@@ -16,7 +16,9 @@
  *
  * A candidate is only a PID.  It may have exited, or its PID may have gone
  * to another process since, so each one is checked through /proc before it
- * is read (see vmastat_procfs_open_server_process).
+ * is read (see vmastat_procfs_open_server_process), or, for a file that
+ * does not say whose the process is, by its PGPROC before and after the
+ * read (see vmastat_pgproc_pids).
  *
  * src/discovery.c
  *
@@ -90,6 +92,25 @@ vmastat_server_pids(int *npids)
 			pids[kept++] = pids[i];
 	}
 	*npids = kept;
+	return pids;
+}
+
+/*
+ * The PIDs of every PGPROC in use, sorted.  A process keeps its PGPROC until
+ * it exits, and its PID is not given out again before the postmaster has
+ * reaped it: a PID found here both before and after reading one of its
+ * files was a server process's throughout, unless that process exited and
+ * the PID went to another process and then to a new server process, all in
+ * between.
+ */
+int *
+vmastat_pgproc_pids(int *npids)
+{
+	int		   *pids = palloc((1 + (Size) ProcGlobal->allProcCount) * sizeof(int));
+	int			n = add_pgproc_pids(pids, 0);
+
+	qsort(pids, n, sizeof(int), vmastat_compare_pids);
+	*npids = n;
 	return pids;
 }
 

@@ -26,6 +26,7 @@ typedef struct ServerProcessIter
 
 extern int	vmastat_compare_pids(const void *a, const void *b);
 extern int *vmastat_server_pids(int *npids);
+extern int *vmastat_pgproc_pids(int *npids);
 extern void vmastat_process_iter_begin(ServerProcessIter *iter,
 									  const int *wanted, int nwanted);
 extern bool vmastat_process_iter_next(ServerProcessIter *iter, ProcHandle *handle,

@@ -3,15 +3,16 @@
  * leak_sample.c
  *	  Taking a sample for the leak finder: vmastat_snapshot().
  *
- * A sample reads /proc/PID/status of every server process (O(1) each, no
- * page walk, and by its path: nothing else of the process is read), names
- * it from pg_stat_activity's data (leak_names.c) and adds it to the
- * process's entry in the store (leak_store.c).  smaps is read only for a
- * process seen for the first time (the baseline of its per-kind figures),
- * for one whose owned memory grew by a step since its last per-kind
- * reading, and for one the leak rule names for the first time, which is
- * then said once in the server log: the evidence survives in the log even
- * if the server does not.
+ * A sample reads the counters of every server process (O(1) each, no page
+ * walk, by path: nothing else of the process is read): /proc/PID/status,
+ * or on a host without swap /proc/PID/statm, which holds the same counters
+ * but swap and costs the kernel less to print.  It names each process from
+ * pg_stat_activity's data (leak_names.c) and adds it to the process's entry
+ * in the store (leak_store.c).  smaps is read only for a process seen for
+ * the first time (the baseline of its per-kind figures), for one whose
+ * owned memory grew by a step since its last per-kind reading, and for one
+ * the leak rule names for the first time, which is then said once in the
+ * server log: the evidence survives in the log even if the server does not.
  *
  * The background sampler (sampler.c) calls vmastat_snapshot() by OID; the
  * test-only entry point vmastat_history_feed() goes through the same
@@ -22,6 +23,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <unistd.h>
 
 #include "catalog/pg_type.h"
 #include "discovery.h"
@@ -43,13 +46,21 @@ static void
 status_sample(const ProcStatus *status, StatusSample *sample)
 {
 #define FIELD(f) (STATUS_HAS(status, f) ? (int64) status->value[f] : 0)
-	sample->rss = FIELD(STATUS_VM_RSS);
 	sample->rss_anon = FIELD(STATUS_RSS_ANON);
-	sample->rss_file = FIELD(STATUS_RSS_FILE);
-	sample->rss_shmem = FIELD(STATUS_RSS_SHMEM);
 	sample->swap = FIELD(STATUS_VM_SWAP);
 	sample->writeable_private = FIELD(STATUS_VM_DATA) + FIELD(STATUS_VM_STK);
 #undef FIELD
+}
+
+/* The same counters from statm, without swap: for a host without any */
+static void
+statm_sample(const ProcStatm *statm, StatusSample *sample)
+{
+	int64		page = (int64) sysconf(_SC_PAGESIZE);
+
+	sample->rss_anon = (int64) (statm->resident - statm->shared) * page;
+	sample->swap = 0;
+	sample->writeable_private = (int64) statm->data * page;
 }
 
 /* ---- Per-kind readings ---- */
@@ -371,6 +382,92 @@ record_samples(ProcessSample *samples, int nsamples, TimestampTz at,
 		pfree(readings);
 }
 
+/* Room for one more sample */
+static ProcessSample *
+next_sample(ProcessSample *samples, int nsamples, int *max_samples)
+{
+	if (nsamples == *max_samples)
+	{
+		*max_samples *= 2;
+		samples = repalloc(samples, *max_samples * sizeof(ProcessSample));
+	}
+	return samples;
+}
+
+/*
+ * Reads status of every server process into samples, through the walk of
+ * discovery.c; returns their number.
+ */
+static int
+read_statuses(ProcessSample **samples, int *max_samples, StringInfo buf)
+{
+	ServerProcessIter iter;
+	ProcStatus	status;
+	int			n = 0;
+	int			pid;
+
+	vmastat_process_iter_begin(&iter, NULL, 0);
+	while ((pid = vmastat_process_iter_next_status(&iter, buf, &status)) != 0)
+	{
+		*samples = next_sample(*samples, n, max_samples);
+		(*samples)[n].key.pid = pid;
+		status_sample(&status, &(*samples)[n].status);
+		n++;
+	}
+	vmastat_process_iter_end(&iter);
+	return n;
+}
+
+/*
+ * The same with statm, for a host without swap.  statm does not say whose
+ * the process is, so a PID counts if it holds a PGPROC both before and
+ * after its statm is read (see vmastat_pgproc_pids); the others, such as
+ * the logger and children not yet in a PGPROC, are checked by reading
+ * their status instead.
+ */
+static int
+read_statms(ProcessSample **samples, int *max_samples, StringInfo buf)
+{
+	int			ncandidates;
+	int		   *candidates = vmastat_server_pids(&ncandidates);
+	int			nafter;
+	int		   *after;
+	ProcStatm	statm;
+	ProcStatus	status;
+	int			n = 0;
+	int			kept = 0;
+	int			i;
+
+	for (i = 0; i < ncandidates; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (!vmastat_procfs_read_statm(candidates[i], buf, &statm))
+			continue;
+		*samples = next_sample(*samples, n, max_samples);
+		(*samples)[n].key.pid = candidates[i];
+		statm_sample(&statm, &(*samples)[n].status);
+		n++;
+	}
+	after = vmastat_pgproc_pids(&nafter);
+	for (i = 0; i < n; i++)
+	{
+		ProcessSample *sample = &(*samples)[i];
+		int			pid = sample->key.pid;
+
+		if (pid != PostmasterPid &&
+			bsearch(&pid, after, nafter, sizeof(int), vmastat_compare_pids) == NULL)
+		{
+			if (!vmastat_procfs_read_server_status(pid, buf, &status))
+				continue;
+			status_sample(&status, &sample->status);
+		}
+		(*samples)[kept++] = *sample;
+	}
+	pfree(candidates);
+	pfree(after);
+	return kept;
+}
+
 /*
  * Takes one sample of every server process into the store; returns the
  * number of processes sampled.
@@ -379,32 +476,20 @@ Datum
 vmastat_snapshot(PG_FUNCTION_ARGS)
 {
 	TimestampTz at = GetCurrentTimestamp();
-	ProcessSample *samples;
-	int			nsamples = 0;
 	int			max_samples = 64;
-	ServerProcessIter iter;
-	int			pid;
-	ProcStatus	status;
+	ProcessSample *samples;
+	int			nsamples;
 	StringInfoData buf;
 
 	vmastat_store_check_available();
 	vmastat_procfs_check_available();
 	samples = palloc(max_samples * sizeof(ProcessSample));
 	initStringInfo(&buf);
-	vmastat_process_iter_begin(&iter, NULL, 0);
-	while ((pid = vmastat_process_iter_next_status(&iter, &buf, &status)) != 0)
-	{
-		if (nsamples == max_samples)
-		{
-			max_samples *= 2;
-			samples = repalloc(samples, max_samples * sizeof(ProcessSample));
-		}
-		samples[nsamples].key.pid = pid;
-		status_sample(&status, &samples[nsamples].status);
-		nsamples++;
-	}
-	vmastat_process_iter_end(&iter);
-	/* the iterator goes by PID: the order read_kinds() looks them up in */
+	if (vmastat_host_has_swap(&buf))
+		nsamples = read_statuses(&samples, &max_samples, &buf);
+	else
+		nsamples = read_statms(&samples, &max_samples, &buf);
+	/* both go by PID: the order read_kinds() looks them up in */
 	nsamples = vmastat_name_samples(samples, nsamples, &buf, at);
 	record_samples(samples, nsamples, at, true);
 	PG_RETURN_INT64(nsamples);
@@ -464,7 +549,6 @@ vmastat_history_feed(PG_FUNCTION_ARGS)
 	{
 		CHECK_FOR_INTERRUPTS();
 		sample.status.rss_anon = DatumGetInt64(owned[i]);
-		sample.status.rss = sample.status.rss_anon;
 		record_samples(&sample, 1, DatumGetTimestampTz(times[i]), false);
 	}
 	PG_RETURN_VOID();

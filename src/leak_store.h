@@ -44,15 +44,12 @@ typedef struct KindReading
 	int64		swap[VMA_NUM_KINDS];
 } KindReading;
 
-/* The status counters of one sample */
+/* The counters of one sample, from status or statm */
 typedef struct StatusSample
 {
-	int64		rss;
 	int64		rss_anon;
-	int64		rss_file;
-	int64		rss_shmem;
 	int64		swap;
-	int64		writeable_private;
+	int64		writeable_private;	/* VmData + VmStk */
 } StatusSample;
 
 /* One process in one sample */

@@ -331,6 +331,31 @@ vmastat_procfs_read_server_status(int pid, StringInfo buf, ProcStatus *status)
 }
 
 /*
+ * Reads /proc/PID/statm by its path.  Returns false if the process is gone
+ * or has no address space (an exiting process prints zeros); permission
+ * denied is "gone" as for status (see above), and statm, unlike status,
+ * says nothing of whose the process is: the caller checks that.
+ */
+bool
+vmastat_procfs_read_statm(int pid, StringInfo buf, ProcStatm *statm)
+{
+	char		path[MAXPGPATH];
+	const char *error;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%d/statm", vmastat_proc_root, pid);
+	if (!read_path(path, pid, "statm", buf, pid != PostmasterPid && pid != MyProcPid))
+		return false;
+	if (!vmastat_statm_parse(buf->data, buf->len, statm, &error))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("could not parse file \"%s\"", path),
+				 errdetail("Line 1: %s.", error)));
+	return statm->size > 0;
+}
+
+/*
  * Children of the postmaster found by reading every process's status; for
  * kernels built without CONFIG_PROC_CHILDREN.
  */

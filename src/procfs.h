@@ -40,6 +40,7 @@ extern bool vmastat_procfs_open_server_process(ProcHandle *handle, int pid,
 									   StringInfo buf, ProcStatus *status);
 extern bool vmastat_procfs_read_server_status(int pid, StringInfo buf,
 											  ProcStatus *status);
+extern bool vmastat_procfs_read_statm(int pid, StringInfo buf, ProcStatm *statm);
 extern int *vmastat_procfs_postmaster_children(int *nchildren);
 
 #endif							/* VMASTAT_PROCFS_H */

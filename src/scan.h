@@ -100,6 +100,9 @@ extern void vmastat_scan_cluster(ProcScan *state, const int *wanted, int nwanted
 								 ProcessRowsFunc emit_rows);
 extern int *vmastat_pid_array(ArrayType *array, int *npids);
 
+/* system.c */
+extern bool vmastat_host_has_swap(StringInfo buf);
+
 /* A byte count column from a parsed field, NULL if the kernel did not print it */
 static inline void
 vmastat_set_bytes(Datum *values, bool *nulls, int column, const Vma *vma, VmaField field)

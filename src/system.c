@@ -216,6 +216,21 @@ static const struct
 	{"Hugepagesize", COL_HUGEPAGE_SIZE},
 };
 
+/*
+ * Does the host have swap (SwapTotal above 0 in /proc/meminfo)?  Without
+ * it no process has swapped-out pages, and the leak finder's sampler reads
+ * the cheaper statm instead of status.
+ */
+bool
+vmastat_host_has_swap(StringInfo buf)
+{
+	uint64_t	swap_total;
+
+	return !read_under(vmastat_proc_root, "meminfo", buf) ||
+		!vmastat_keyval_find(buf->data, buf->len, "SwapTotal", &swap_total) ||
+		swap_total > 0;
+}
+
 /* A /proc/sys file holding a small number, as int4 */
 static void
 read_sysctl(SystemRow *row, SystemColumn col, const char *name, StringInfo buf)
