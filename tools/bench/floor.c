@@ -10,6 +10,7 @@
  *	 srm	  maps, smaps_rollup and status of every PID (what
  *			  vmastat_backends() reads, in its order)
  *	 status   status alone (vmastat_backends(fast => true))
+ *	 statm	  statm alone (the leak finder's sampler on a host without swap)
  *	 smaps	  smaps alone (SELECT * FROM vmastat_vmas)
  *	 maps, rollup: the parts of srm, for a breakdown
  *
@@ -58,6 +59,7 @@ typedef struct Mode
 static const Mode modes[] = {
 	{"srm", {"maps", "smaps_rollup", "status", NULL}},
 	{"status", {"status", NULL}},
+	{"statm", {"statm", NULL}},
 	{"smaps", {"smaps", NULL}},
 	{"maps", {"maps", NULL}},
 	{"rollup", {"smaps_rollup", NULL}},
@@ -191,7 +193,7 @@ find_mode(const char *name)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: floor [-n passes] [-m srm,status,smaps,maps,rollup]\n"
+	fprintf(stderr, "usage: floor [-n passes] [-m srm,status,statm,smaps,maps,rollup]\n"
 			"             [-o path|dirfd|openat] pid...\n"
 			"       (without pid arguments, PIDs are read from stdin)\n");
 	exit(2);

@@ -20,7 +20,8 @@
 #      LEAK_INTERVAL, its CPU time over LEAK_SAMPLER_SECONDS as % of one core,
 #      next to the floor measured right after: reading /proc/PID/status of
 #      the same processes (tools/bench/floor -m status), CPU per pass x
-#      passes per interval;
+#      passes per interval, and the same for statm, which the sampler reads
+#      instead on a host without swap;
 # and prints a table with the issue's targets.
 #
 # Settings (environment):
@@ -354,7 +355,7 @@ entries_back=$(sql -c "SELECT count(*) FROM vmastat_incarnations() WHERE before_
 #
 # 3: the sampler with real idle sessions, next to the status-read floor
 #
-sampler_pct=- floor_pct=- floor_dirfd_pct=- samples_taken=- nprocs=- floor_us=- perf_top=
+sampler_pct=- floor_pct=- floor_statm_pct=- swap_total=- samples_taken=- nprocs=- floor_us=- perf_top=
 faults_per_sample=-
 if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	# the fed incarnations stay: the store then holds them and the real
@@ -411,9 +412,8 @@ if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	# the floor: status of the same processes, once per pass, same number
 	# of passes as samples (at least 10)
 	passes=$((samples_taken > 10 ? samples_taken : 10))
-	# (and opened as vmastat opens it: /proc/PID, then /proc/self/fd/N/status)
-	as_pg "$work/floor" -n "$passes" -m status <"$work/pids.txt" >"$out/floor.txt"
-	as_pg "$work/floor" -n "$passes" -m status -o dirfd <"$work/pids.txt" >>"$out/floor.txt"
+	# (and of statm, which the sampler reads instead on a host without swap)
+	as_pg "$work/floor" -n "$passes" -m status,statm <"$work/pids.txt" >"$out/floor.txt"
 	interval_s=$(sql -c "SELECT extract(epoch FROM current_setting('vmastat.sample_interval')::interval)")
 	floor_of() {
 		awk -v m="$1" '$1 == m { print $7 }' "$out/floor.txt" | sort -g |
@@ -422,7 +422,8 @@ if [ "$LEAK_SESSIONS" -gt 0 ]; then
 				printf "%.3f %.1f\n", c / i * 100, c * 1e6 / n }'
 	}
 	read -r floor_pct floor_us < <(floor_of status)
-	read -r floor_dirfd_pct floor_dirfd_us < <(floor_of status@dirfd)
+	read -r floor_statm_pct floor_statm_us < <(floor_of statm)
+	swap_total=$(awk '$1 == "SwapTotal:" { print $2 }' /proc/meminfo)
 	if [ "$LEAK_PERF" -ne 0 ] && command -v perf >/dev/null; then
 		note "perf record of the sampler, 20 s"
 		perf record -g -o "$out/perf.data" -p "$sampler" -- sleep 20 >/dev/null 2>&1 || true
@@ -525,8 +526,8 @@ if [ "$LEAK_SESSIONS" -gt 0 ]; then
 	printf '%-56s %12s  %s\n' 'WAL written meanwhile, bytes' "$sampler_wal" '(the whole cluster)'
 	printf '%-56s %12s  %s\n' 'floor: status of the same processes, % of a core' "$floor_pct" \
 		"($floor_us us of CPU per process)"
-	printf '%-56s %12s  %s\n' '  opened via /proc/PID as vmastat does' "$floor_dirfd_pct" \
-		"($floor_dirfd_us us of CPU per process)"
+	printf '%-56s %12s  %s\n' '  statm instead, read by the sampler without swap' "$floor_statm_pct" \
+		"($floor_statm_us us of CPU per process; SwapTotal $swap_total kB)"
 	r=$(awk -v a="$sampler_pct" -v b="$floor_pct" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 	printf '%-56s %12s  %s\n' 'sampler / floor' "$r" "about 1.25: $(verdict "$r" 1.25)"
 	if [ -n "$perf_top" ] && [ -s "$perf_top" ]; then
