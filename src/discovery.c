@@ -17,8 +17,8 @@
  * A candidate is only a PID.  It may have exited, or its PID may have gone
  * to another process since, so each one is checked through /proc before it
  * is read (see vmastat_procfs_open_server_process), or, for a file that
- * does not say whose the process is, by its PGPROC before and after the
- * read (see vmastat_pgproc_pids).
+ * does not say whose the process is, by its PGPROC after the read (see
+ * vmastat_pgproc_pids).
  *
  * src/discovery.c
  *
@@ -98,10 +98,10 @@ vmastat_server_pids(int *npids)
 /*
  * The PIDs of every PGPROC in use, sorted.  A process keeps its PGPROC until
  * it exits, and its PID is not given out again before the postmaster has
- * reaped it: a PID found here both before and after reading one of its
- * files was a server process's throughout, unless that process exited and
- * the PID went to another process and then to a new server process, all in
- * between.
+ * reaped it: a candidate (a child of the postmaster or the holder of a
+ * PGPROC) that holds a PGPROC after one of its files was read was a server
+ * process throughout, unless that process exited and the PID went to
+ * another process and then to a new server process, all in between.
  */
 int *
 vmastat_pgproc_pids(int *npids)

@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "sampler.h"
 #include "scan.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -101,16 +102,23 @@ load_activity(int *count)
 }
 
 /*
- * The names of the server processes, kept between the samples of one
- * process (the background sampler's): pg_stat_activity's data is copied
- * whole, query texts included, and that costs more than reading the status
- * files of all the server processes.  It is taken again when a sample meets
- * a PID it does not hold, as a new process always is, and at least every
+ * The names of the server processes, kept between the samples of the
+ * background sampler: pg_stat_activity's data is copied whole, query texts
+ * included, and that costs more than reading the status files of all the
+ * server processes.  It is taken again when a sample meets a PID it does
+ * not hold, as a new process always is, and at least every
  * ACTIVITY_MAX_AGE_MS, so that a changed application name shows within that
  * time.  A PID that a sample does not find is forgotten: a process that
  * reuses it is then new too, unless the old process exited and the PID was
  * given out again within one interval, which takes as many new processes
- * on the host as the kernel has PIDs.
+ * on the host as the kernel has PIDs.  A PID that cannot be named yet (a
+ * backend still authenticating) is held too, unnamed, so that it does not
+ * make every sample take the data again; it is named at the next taking.
+ *
+ * Each of the sampler's samples is a transaction of its own, so each taking
+ * sees the current data.  Another caller of vmastat_snapshot() may hold
+ * the data of an earlier moment of its transaction, so it takes them at
+ * every call and keeps nothing.
  */
 #define ACTIVITY_MAX_AGE_MS 10000
 
@@ -133,7 +141,7 @@ cached_activity(int pid)
  * The backend type of a child that pg_stat_activity does not list, from
  * its process title, into entry; false for one not listed yet, such as a
  * backend still authenticating, whose title holds names from its startup
- * packet: it is sampled once it is listed.  The postmaster's children that
+ * packet: it is sampled once a taking of the names lists it.  The postmaster's children that
  * are never listed, such as the logger, are named so.
  */
 static bool
@@ -158,7 +166,8 @@ title_activity(int pid, StringInfo buf, ActivityEntry *entry)
 
 /*
  * Takes the names again for the processes of a sample: pg_stat_activity's,
- * and for the children it does not list, their titles.
+ * and for the children it does not list, their titles; a child that has
+ * neither is held with an empty backend type.
  */
 static void
 refresh_activity(const ProcessSample *samples, int nsamples, StringInfo buf,
@@ -166,30 +175,38 @@ refresh_activity(const ProcessSample *samples, int nsamples, StringInfo buf,
 {
 	int			nlisted;
 	ActivityEntry *listed = load_activity(&nlisted);
-	ActivityEntry *entries;
+	ActivityEntry *entries = palloc((nlisted + nsamples + 1) * sizeof(ActivityEntry));
 	int			n = nlisted;
 	int			i;
 
-	entries = MemoryContextAlloc(TopMemoryContext,
-								 (nlisted + nsamples + 1) * sizeof(ActivityEntry));
 	memcpy(entries, listed, nlisted * sizeof(ActivityEntry));
 	for (i = 0; i < nsamples; i++)
 	{
 		ActivityEntry key = {.pid = samples[i].key.pid};
 
-		if (key.pid != PostmasterPid &&
+		CHECK_FOR_INTERRUPTS();
+		if (key.pid == PostmasterPid ||
 			bsearch(&key, listed, nlisted, sizeof(ActivityEntry),
-					compare_activity_pid) == NULL &&
-			title_activity(key.pid, buf, &entries[n]))
-			n++;
+					compare_activity_pid) != NULL)
+			continue;
+		if (!title_activity(key.pid, buf, &entries[n]))
+		{
+			memset(&entries[n], 0, sizeof(ActivityEntry));
+			entries[n].pid = key.pid;
+		}
+		n++;
 	}
 	qsort(entries, n, sizeof(ActivityEntry), compare_activity_pid);
-	pfree(listed);
+	/* kept only once whole: an error above leaves the old names */
 	if (activity_cache != NULL)
 		pfree(activity_cache);
-	activity_cache = entries;
+	activity_cache = MemoryContextAlloc(TopMemoryContext,
+										Max(n, 1) * sizeof(ActivityEntry));
+	memcpy(activity_cache, entries, n * sizeof(ActivityEntry));
 	activity_cached = n;
 	activity_taken = now;
+	pfree(entries);
+	pfree(listed);
 }
 
 /* Drops the cached PIDs that are not among the samples; both go by PID */
@@ -211,16 +228,17 @@ forget_activity(const ProcessSample *samples, int nsamples)
 }
 
 /*
- * Names the processes of a sample, whose key.pid is set, from the cache
- * (taken again if due); the processes it cannot name are left out, and
- * the cache forgets the PIDs the sample did not find.  Returns the number
- * of samples kept.
+ * Names the processes of a sample, whose key.pid is set and which go by
+ * PID, from the cache (taken again if due); the processes it cannot name
+ * are left out, and the cache forgets the PIDs the sample did not find.
+ * Returns the number of samples kept.
  */
 int
 vmastat_name_samples(ProcessSample *samples, int nsamples, StringInfo buf,
 					 TimestampTz now)
 {
-	bool		due = activity_cache == NULL || now < activity_taken ||
+	bool		due = !vmastat_in_sampler || activity_cache == NULL ||
+		now < activity_taken ||
 		TimestampDifferenceExceeds(activity_taken, now, ACTIVITY_MAX_AGE_MS);
 	int			kept = 0;
 	int			i;
@@ -230,6 +248,8 @@ vmastat_name_samples(ProcessSample *samples, int nsamples, StringInfo buf,
 			cached_activity(samples[i].key.pid) == NULL;
 	if (due)
 		refresh_activity(samples, nsamples, buf, now);
+	else
+		forget_activity(samples, nsamples);
 
 	for (i = 0; i < nsamples; i++)
 	{
@@ -245,7 +265,7 @@ vmastat_name_samples(ProcessSample *samples, int nsamples, StringInfo buf,
 			sample->key.start = PgStartTime;
 			copy_name(sample->names.backend_type, "postmaster");
 		}
-		else if (entry != NULL)
+		else if (entry != NULL && entry->names.backend_type[0] != '\0')
 		{
 			sample->key.start = entry->start;
 			sample->names = entry->names;
@@ -254,6 +274,11 @@ vmastat_name_samples(ProcessSample *samples, int nsamples, StringInfo buf,
 			continue;
 		samples[kept++] = *sample;
 	}
-	forget_activity(samples, kept);
+	if (!vmastat_in_sampler)
+	{
+		pfree(activity_cache);
+		activity_cache = NULL;
+		activity_cached = 0;
+	}
 	return kept;
 }

@@ -420,9 +420,10 @@ read_statuses(ProcessSample **samples, int *max_samples, StringInfo buf)
 
 /*
  * The same with statm, for a host without swap.  statm does not say whose
- * the process is, so a PID counts if it holds a PGPROC both before and
- * after its statm is read (see vmastat_pgproc_pids); the others, such as
- * the logger and children not yet in a PGPROC, are checked by reading
+ * the process is, so a PID, a candidate of discovery.c (a child of the
+ * postmaster or the holder of a PGPROC) before its statm is read, counts
+ * if it holds a PGPROC after (see vmastat_pgproc_pids); the others, such
+ * as the logger and children not yet in a PGPROC, are checked by reading
  * their status instead.
  */
 static int
@@ -454,6 +455,7 @@ read_statms(ProcessSample **samples, int *max_samples, StringInfo buf)
 		ProcessSample *sample = &(*samples)[i];
 		int			pid = sample->key.pid;
 
+		CHECK_FOR_INTERRUPTS();
 		if (pid != PostmasterPid &&
 			bsearch(&pid, after, nafter, sizeof(int), vmastat_compare_pids) == NULL)
 		{

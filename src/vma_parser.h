@@ -104,8 +104,8 @@ typedef struct ProcStatus
 /*
  * The page counts of /proc/PID/statm, cheaper for the kernel to print than
  * status: resident - shared is status's RssAnon, data its VmData + VmStk.
- * Counts are below STATM_MAX_PAGES, so that bytes fit in 64 bits with
- * pages of up to 64 kB.
+ * Counts are at most STATM_MAX_PAGES, so that bytes fit in a signed 64-bit
+ * integer with pages of up to 64 kB.
  */
 typedef struct ProcStatm
 {
@@ -116,7 +116,7 @@ typedef struct ProcStatm
 	uint64_t	data;			/* VmData + VmStk */
 } ProcStatm;
 
-#define STATM_MAX_PAGES (UINT64_MAX >> 16)
+#define STATM_MAX_PAGES ((uint64_t) INT64_MAX >> 16)
 
 typedef enum VmaParseResult
 {

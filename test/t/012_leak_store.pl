@@ -5,6 +5,7 @@
 # - the sampler takes per-kind readings at the step it documents
 #   (1 MB, or 10% of owned memory if more) and forgets exited processes
 #   after vmastat.history_keep;
+# - the names of a process follow a changed application_name;
 # - on a hot standby the sampler runs without writing, names a leaking
 #   read-only session, and goes on after promotion.
 use strict;
@@ -90,6 +91,19 @@ is($after, 'f|t|crashing|t',
 
 # ---- Per-kind readings at the sampler's step ----
 
+# the growth below must not make a suspect, whose first naming takes a
+# reading of its own
+sub set_min_growth
+{
+	my ($value) = @_;
+	$node->safe_psql('postgres',
+		"ALTER SYSTEM SET vmastat.leak_min_growth = '$value'; SELECT pg_reload_conf()");
+	$node->poll_query_until('postgres',
+		"SELECT current_setting('vmastat.leak_min_growth') = '$value'")
+	  or die "vmastat.leak_min_growth is not $value";
+}
+set_min_growth('1GB');
+
 my $quiet = $node->background_psql('postgres');
 my $quiet_pid = $quiet->query_safe('SELECT pg_backend_pid()');
 $quiet_pid =~ s/\D//g;
@@ -131,6 +145,37 @@ ok( $node->poll_query_until('postgres',
 		"SELECT max(last_time) > '$stepped' FROM vmastat_leak_kinds WHERE pid = $quiet_pid"),
 	'growth adding up past the step takes a new reading');
 $quiet->quit;
+set_min_growth('1MB');
+
+# ---- Names follow a changed application_name ----
+
+# The sampler keeps the names between samples and takes them again for a
+# new PID or after 10 s.  Both sessions below exist already and nothing
+# else connects meanwhile, so only the 10 s bring the new name.
+my $observer = $node->background_psql('postgres');
+my $renamed = $node->background_psql('postgres');
+my $renamed_pid = $renamed->query_safe('SELECT pg_backend_pid()');
+$renamed_pid =~ s/\D//g;
+my $shown = '';
+for (1 .. 120)
+{
+	$shown = $observer->query_safe(
+		"SELECT count(*) FROM vmastat_growth WHERE pid = $renamed_pid AND alive");
+	last if $shown =~ /^1/;
+	sleep(0.25);
+}
+$renamed->query_safe("SET application_name = 'renamed_later'");
+for (1 .. 120)
+{
+	$shown = $observer->query_safe(
+		"SELECT application_name FROM vmastat_growth WHERE pid = $renamed_pid AND alive");
+	$shown =~ s/\s+$//;
+	last if $shown eq 'renamed_later';
+	sleep(0.25);
+}
+is($shown, 'renamed_later', 'a changed application_name shows in the next taking of the names');
+$observer->quit;
+$renamed->quit;
 
 # ---- Forgetting exited processes after vmastat.history_keep ----
 

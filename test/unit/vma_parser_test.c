@@ -1687,8 +1687,8 @@ test_statm(void)
 		{"51234 2890 2150 2112 0 9870 0\n\n", false},
 		{"51234 -2890 2150 2112 0 9870 0\n", false},
 		{"1 2150 2890 1 0 1 0\n", false},	/* resident below shared */
-		{"281474976710656 1 0 1 0 1 0\n", false},	/* 2^48 pages overflow */
-		{"281474976710655 1 0 1 0 1 0\n", true},
+		{"140737488355328 1 0 1 0 1 0\n", false},	/* 2^47 pages overflow */
+		{"140737488355327 1 0 1 0 1 0\n", true},
 		{"", false},
 	};
 	ProcStatm	statm;
